@@ -1,0 +1,9 @@
+//! Pure rules and types of anjian. Nothing here does I/O or is async: every
+//! function takes values and returns values, so it is tested by unit and
+//! property tests beside the code.
+
+pub mod error;
+pub mod ids;
+pub mod role;
+
+pub use error::{DomainError, FieldError};
