@@ -1,1 +1,193 @@
-//! store
+//! Database access for anjian. One code path serves SQLite (the embedded
+//! default) and PostgreSQL through sqlx's `Any` driver: plain SQL in the
+//! subset both understand, `$1…$n` placeholders, ids as TEXT (UUIDv7), times
+//! as BIGINT epoch milliseconds UTC, JSON as TEXT.
+//!
+//! Reads go through [`Db::read`]; every multi-step write goes through one
+//! transaction from [`Db::begin`], so nothing is ever half-written.
+
+pub mod accounts;
+pub mod audit;
+pub mod enterprises;
+mod error;
+pub mod filter;
+pub mod migrate;
+pub mod people;
+pub mod projects;
+pub mod regions;
+pub mod settings;
+pub mod testing;
+
+pub use error::StoreError;
+pub use sqlx::{Any, AnyConnection, Transaction};
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+pub type Tx = Transaction<'static, Any>;
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL (expected sqlite:// or postgres://): {url}"
+            )))
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A handle to the database: a read pool and a write pool. On SQLite the
+/// write pool has one connection, so writers queue in sqlx instead of
+/// failing with SQLITE_BUSY; on PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+    url: String,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+impl Db {
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Db> {
+        let db = Self::connect(url).await?;
+        migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_with_create(url);
+                let write = sqlite_pool(&url, 1).await?;
+                let read = sqlite_pool(&url, 8).await?;
+                Ok(Db { read, write, backend, url })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(32)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                Ok(Db { read: pool.clone(), write: pool, backend, url: url.to_string() })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The pool for reads.
+    pub fn read_pool(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// A pooled connection for a sequence of reads.
+    pub async fn read(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.read.acquire().await?)
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite so the write
+    /// lock is taken up front rather than on the first write).
+    pub async fn begin(&self) -> Result<Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+/// A new time-ordered id (UUIDv7, lowercase).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, in epoch milliseconds UTC.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A `LIKE`-free, index-friendly range over a region subtree: every code
+/// that starts with `prefix` is `>= prefix` and `< prefix + ':'` (':' sorts
+/// right after '9'; PostgreSQL columns use `COLLATE "C"` for this).
+pub fn prefix_range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}:"))
+}
