@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod registry;
 pub mod role;
 
 pub use error::{DomainError, FieldError};
