@@ -1,1 +1,74 @@
-//! app
+//! Use cases of anjian. Each public function takes the [`Caller`] (who asks
+//! and what they may reach), validates input into domain types (errors name
+//! the field), reads or writes through `anjian-store` in one transaction, and
+//! writes the audit trail in that same transaction. No HTTP here.
+
+pub mod audit;
+pub mod auth;
+pub mod crypto;
+mod error;
+pub mod registry;
+pub mod time;
+
+pub use error::AppError;
+
+use anjian_domain::role::{Role, Scope};
+use anjian_store::Db;
+use crypto::Secrets;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The application: database plus secrets. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub secrets: Secrets,
+}
+
+impl App {
+    pub fn new(db: Db, secrets: Secrets) -> App {
+        App { db, secrets }
+    }
+}
+
+/// The authenticated account behind a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub region_code: Option<String>,
+    pub enterprise_ids: Vec<String>,
+    pub scope: Scope,
+    /// The session's CSRF token when authenticated by session cookie.
+    pub csrf: Option<String>,
+}
+
+impl Caller {
+    /// The built-in actor for CLI and system jobs.
+    pub fn system() -> Caller {
+        Caller {
+            user_id: String::new(),
+            username: "system".into(),
+            display_name: "系统".into(),
+            role: Role::SuperAdmin,
+            region_code: None,
+            enterprise_ids: vec![],
+            scope: Scope::All,
+            csrf: None,
+        }
+    }
+
+    pub fn require(&self, ok: bool) -> Result<()> {
+        if ok { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::SuperAdmin
+    }
+
+    pub fn actor_id(&self) -> Option<String> {
+        (!self.user_id.is_empty()).then(|| self.user_id.clone())
+    }
+}

@@ -19,7 +19,7 @@ pub mod settings;
 pub mod testing;
 
 pub use error::StoreError;
-pub use sqlx::{Any, AnyConnection, Transaction};
+pub use sqlx::{Any, AnyConnection, Error as SqlxError, Transaction};
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnection;

@@ -1,0 +1,26 @@
+//! The JSON API under `/api/v1`, one module per resource. Handlers extract,
+//! call one use case, and map the result.
+
+pub mod audit;
+pub mod auth;
+pub mod people;
+pub mod projects;
+pub mod regions;
+pub mod enterprises;
+pub mod system;
+pub mod users;
+
+use serde::Serialize;
+
+/// One page of a list and the total number of matches.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn of((items, total): (Vec<T>, i64)) -> Paged<T> {
+        Paged { items, total }
+    }
+}
