@@ -260,7 +260,7 @@ pub async fn get_enterprise(app: &App, caller: &Caller, id: &str) -> Result<Ente
     Ok(EnterpriseView::of(visible_enterprise(&mut c, caller, id).await?))
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnterpriseInput {
     /// 统一社会信用代码 (GB 32100, checksum-validated).
     pub uscc: String,
@@ -686,9 +686,8 @@ pub fn prepare_person(app: &App, i: &PersonInput) -> Result<people::Person> {
 pub async fn create_person(app: &App, caller: &Caller, i: &PersonInput) -> Result<PersonView> {
     let p = prepare_person(app, i)?;
     let mut tx = app.db.begin().await?;
-    visible_enterprise(&mut tx, caller, &i.enterprise_id)
-        .await
-        .map_err(|e| if matches!(e, AppError::NotFound) { AppError::field("enterprise_id", "企业不存在") } else { e })?;
+    // An enterprise outside the caller's scope answers 404 like a missing one.
+    visible_enterprise(&mut tx, caller, &i.enterprise_id).await?;
     caller.require(caller.role.is_regulator() || caller.role == Role::EnterpriseHead)?;
     people::insert(&mut tx, &p).await?;
     // The audit trail never holds the clear identity number.

@@ -1,0 +1,517 @@
+//! The Foundation API, end to end through the router, on SQLite and on
+//! PostgreSQL (each test its own database).
+
+use anjian_app::auth::{self, NewUser};
+use anjian_app::crypto::Secrets;
+use anjian_app::registry::{self, EnterpriseInput};
+use anjian_app::{App, Caller};
+use anjian_domain::ids::{IdNumber, Uscc};
+use anjian_store::testing::TestDb;
+use anjian_store::both_backends;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PW: &str = "test-password-1";
+
+/// A router over a fresh database with two districts, an enterprise in
+/// each, and one user per role.
+struct TestApp {
+    t: TestDb,
+    app: App,
+    router: axum::Router,
+    /// ids of enterprise A (district 379901) and B (district 379902)
+    ent_a: String,
+    ent_b: String,
+}
+
+fn uscc(n: u32) -> String {
+    Uscc::with_check_char(&format!("91379900{n:09}")).unwrap().as_str().to_string()
+}
+
+fn id_number(n: u32) -> String {
+    IdNumber::with_check_char(&format!("37990119900101{n:03}")).unwrap().expose().to_string()
+}
+
+fn enterprise_input(n: u32, region: &str) -> EnterpriseInput {
+    EnterpriseInput {
+        uscc: uscc(n),
+        name: format!("测试企业{n}有限公司"),
+        industry: "construction".into(),
+        address: "安澜市某路1号".into(),
+        lon: Some(118.0),
+        lat: Some(36.7),
+        region_code: region.into(),
+        scale: "small".into(),
+        responsible: vec![],
+    }
+}
+
+impl TestApp {
+    async fn new(b: anjian_store::Backend) -> TestApp {
+        let t = TestDb::new(b).await;
+        let app = App::new(t.db.clone(), Secrets::from_key(&[3; 32]));
+        let sys = Caller::system();
+        for (code, name) in [
+            ("379900", "安澜市"),
+            ("379901", "东城区"),
+            ("379902", "西城区"),
+            ("379901001", "东城街道"),
+            ("379902001", "西城街道"),
+            ("379901001001", "东城社区"),
+            ("379901001001001", "东城第1网格"),
+        ] {
+            let r = registry::NewRegion { code: code.into(), name: name.into(), geometry: None, centroid: None };
+            registry::create_region(&app, &sys, &r).await.unwrap();
+        }
+        let a = registry::create_enterprise(&app, &sys, &enterprise_input(1, "379901001")).await.unwrap();
+        let b = registry::create_enterprise(&app, &sys, &enterprise_input(2, "379902001")).await.unwrap();
+        let users = [
+            ("admin", "super-admin", None, vec![]),
+            ("city", "city-supervisor", Some("379900"), vec![]),
+            ("east", "region-officer", Some("379901"), vec![]),
+            ("west", "region-officer", Some("379902"), vec![]),
+            ("grid", "region-officer", Some("379901001001001"), vec![]),
+            ("a-head", "enterprise-head", None, vec![a.id.clone()]),
+            ("a-staff", "enterprise-staff", None, vec![a.id.clone()]),
+            ("b-head", "enterprise-head", None, vec![b.id.clone()]),
+        ];
+        let hash = anjian_app::crypto::hash_password(PW).unwrap();
+        for (u, role, region, ents) in users {
+            let nu = NewUser {
+                username: u.into(),
+                display_name: None,
+                role: role.into(),
+                region: region.map(Into::into),
+                enterprise_ids: ents,
+                password: PW.into(),
+            };
+            auth::add_user_with_hash(&app, &sys, &nu, hash.clone()).await.unwrap();
+        }
+        let router = anjian_web::router(app.clone(), true);
+        TestApp { t, app, router, ent_a: a.id, ent_b: b.id }
+    }
+
+    async fn raw(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024).await.unwrap();
+        let v = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, headers, v)
+    }
+
+    async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let (s, _, v) = self.raw(req).await;
+        (s, v)
+    }
+
+    async fn login(&self, user: &str) -> String {
+        let (s, v) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": user, "password": PW}))).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    async fn done(self) {
+        drop(self.router);
+        self.t.cleanup().await;
+    }
+}
+
+fn assert_error(v: &Value, code: &str, field: Option<&str>) {
+    assert_eq!(v["error"]["code"], code, "{v}");
+    assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    if let Some(f) = field {
+        assert_eq!(v["error"]["field"], f, "{v}");
+    }
+}
+
+both_backends! {
+    async fn login_gives_a_bearer_token_and_wrong_password_is_401(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let token = ta.login("east").await;
+        let (s, me) = ta.call(Method::GET, "/api/v1/auth/me", Some(&token), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(me["role"], "region-officer");
+        let (s, v) = ta.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "east", "password": "nope"}))).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_error(&v, "unauthorized", None);
+        let (s, v) = ta.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "ghost", "password": PW}))).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_error(&v, "unauthorized", None);
+        let (s, _) = ta.call(Method::GET, "/api/v1/enterprises", None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        // Logout ends the session.
+        let (s, _) = ta.call(Method::POST, "/api/v1/auth/logout", Some(&token), None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = ta.call(Method::GET, "/api/v1/auth/me", Some(&token), None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        ta.done().await;
+    }
+}
+
+both_backends! {
+    async fn enterprise_list_is_paged_and_scoped(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let admin = ta.login("admin").await;
+        for n in 10..25 {
+            let (s, v) = ta.call(Method::POST, "/api/v1/enterprises", Some(&admin), Some(serde_json::to_value(enterprise_input(n, "379901001001001")).unwrap())).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+        let (s, v) = ta.call(Method::GET, "/api/v1/enterprises?region=379901&page=2&per_page=10", Some(&admin), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["total"], 16);
+        assert_eq!(v["items"].as_array().unwrap().len(), 6);
+        let east = ta.login("east").await;
+        let (_, v) = ta.call(Method::GET, "/api/v1/enterprises?per_page=100", Some(&east), None).await;
+        assert_eq!(v["total"], 16);
+        assert!(v["items"].as_array().unwrap().iter().all(|e| e["region_code"].as_str().unwrap().starts_with("379901")));
+        let grid = ta.login("grid").await;
+        let (_, v) = ta.call(Method::GET, "/api/v1/enterprises", Some(&grid), None).await;
+        assert_eq!(v["total"], 15);
+        let head = ta.login("a-head").await;
+        let (_, v) = ta.call(Method::GET, "/api/v1/enterprises", Some(&head), None).await;
+        assert_eq!(v["total"], 1);
+        assert_eq!(v["items"][0]["id"], ta.ent_a.as_str());
+        // A region filter outside the caller's region is refused, not emptied.
+        let (s, v) = ta.call(Method::GET, "/api/v1/enterprises?region=379902", Some(&east), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        ta.done().await;
+    }
+}
+
+both_backends! {
+    async fn bad_input_is_a_4xx_naming_the_field_and_stores_nothing(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let admin = ta.login("admin").await;
+        let count = |ta: &TestApp| {
+            let app = ta.app.clone();
+            async move {
+                let mut c = app.db.read().await.unwrap();
+                anjian_store::enterprises::count(&mut c).await.unwrap()
+            }
+        };
+        let before = count(&ta).await;
+        let mut bad = serde_json::to_value(enterprise_input(50, "379901001")).unwrap();
+        bad["uscc"] = json!("91379900000000050X");
+        let (s, v) = ta.call(Method::POST, "/api/v1/enterprises", Some(&admin), Some(bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_error(&v, "invalid", Some("uscc"));
+        let mut bad = serde_json::to_value(enterprise_input(51, "379901001")).unwrap();
+        bad["region_code"] = json!("379977");
+        let (s, v) = ta.call(Method::POST, "/api/v1/enterprises", Some(&admin), Some(bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_error(&v, "invalid", Some("region_code"));
+        let mut bad = serde_json::to_value(enterprise_input(52, "379901001")).unwrap();
+        bad["lon"] = json!("east");
+        let (s, v) = ta.call(Method::POST, "/api/v1/enterprises", Some(&admin), Some(bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_error(&v, "invalid", Some("lon"));
+        let mut bad = serde_json::to_value(enterprise_input(53, "379901001")).unwrap();
+        bad.as_object_mut().unwrap().remove("name");
+        let (s, v) = ta.call(Method::POST, "/api/v1/enterprises", Some(&admin), Some(bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_error(&v, "invalid", Some("name"));
+        // Duplicate USCC is a conflict.
+        let dup = serde_json::to_value(enterprise_input(1, "379901001")).unwrap();
+        let (s, v) = ta.call(Method::POST, "/api/v1/enterprises", Some(&admin), Some(dup)).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert_error(&v, "conflict", Some("uscc"));
+        // Malformed JSON, wrong content type, oversize body.
+        let req = Request::post("/api/v1/enterprises")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{\"uscc\": "))
+            .unwrap();
+        let (s, _, v) = ta.raw(req).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "malformed_json", None);
+        let req = Request::post("/api/v1/enterprises")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("hello"))
+            .unwrap();
+        let (s, _, v) = ta.raw(req).await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_error(&v, "unsupported_media_type", None);
+        let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(anjian_web::BODY_LIMIT + 10));
+        let req = Request::post("/api/v1/enterprises")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(huge))
+            .unwrap();
+        let (s, _, v) = ta.raw(req).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_error(&v, "payload_too_large", None);
+        // Wrong query types.
+        let (s, v) = ta.call(Method::GET, "/api/v1/enterprises?page=two", Some(&admin), None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_error(&v, "invalid", None);
+        let (s, v) = ta.call(Method::GET, "/api/v1/enterprises?region=12", Some(&admin), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_error(&v, "invalid", Some("region"));
+        // Invalid ID number.
+        let (s, v) = ta.call(Method::POST, "/api/v1/people", Some(&admin), Some(json!({
+            "enterprise_id": ta.ent_a, "name": "张三", "id_number": "379901199001010011", "job": "电工"}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_error(&v, "invalid", Some("id_number"));
+        assert_eq!(count(&ta).await, before, "nothing stored");
+        ta.done().await;
+    }
+}
+
+both_backends! {
+    async fn id_numbers_are_encrypted_and_masked_for_officers(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let admin = ta.login("admin").await;
+        let idn = id_number(7);
+        let (s, p) = ta.call(Method::POST, "/api/v1/people", Some(&admin), Some(json!({
+            "enterprise_id": ta.ent_a, "name": "李四", "id_number": idn, "job": "架子工",
+            "certificates": [{"kind": "特种作业操作证", "number": "T123"}]}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        assert_eq!(p["id_number"], idn.as_str(), "super admin sees it in clear");
+        let pid = p["id"].as_str().unwrap();
+        let east = ta.login("east").await;
+        let (_, v) = ta.call(Method::GET, &format!("/api/v1/people/{pid}"), Some(&east), None).await;
+        assert_eq!(v["id_number"], format!("{}**********{}", &idn[..4], &idn[14..]));
+        assert_eq!(v["id_number_masked"], true);
+        let head = ta.login("a-head").await;
+        let (_, v) = ta.call(Method::GET, &format!("/api/v1/people/{pid}"), Some(&head), None).await;
+        assert_eq!(v["id_number"], idn.as_str(), "the enterprise's head sees their worker's number");
+        // At rest: ciphertext only; the audit trail holds only the masked form.
+        let mut c = ta.app.db.read().await.unwrap();
+        let (enc,): (Vec<u8>,) = sqlx::query_as("SELECT id_number_enc FROM people WHERE id = $1").bind(pid).fetch_one(&mut *c).await.unwrap();
+        assert!(!String::from_utf8_lossy(&enc).contains(&idn));
+        let audit: Vec<(String,)> = sqlx::query_as("SELECT after_json FROM audit_log WHERE entity = 'person'").fetch_all(&mut *c).await.unwrap();
+        assert_eq!(audit.len(), 1);
+        assert!(!audit[0].0.contains(&idn) && audit[0].0.contains("**********"));
+        // The same worker twice in one enterprise is a conflict.
+        drop(c);
+        let (s, v) = ta.call(Method::POST, "/api/v1/people", Some(&admin), Some(json!({
+            "enterprise_id": ta.ent_a, "name": "李四", "id_number": idn, "job": "架子工"}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        ta.done().await;
+    }
+}
+
+both_backends! {
+    async fn audit_log_records_changes_with_before_and_after(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let east = ta.login("east").await;
+        let mut upd = serde_json::to_value(enterprise_input(1, "379901001")).unwrap();
+        upd["name"] = json!("改名后的企业有限公司");
+        let (s, v) = ta.call(Method::PUT, &format!("/api/v1/enterprises/{}", ta.ent_a), Some(&east), Some(upd)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let admin = ta.login("admin").await;
+        let (s, v) = ta.call(Method::GET, &format!("/api/v1/audit?entity=enterprise&entity_id={}", ta.ent_a), Some(&admin), None).await;
+        assert_eq!(s, StatusCode::OK);
+        let items = v["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "create and update: {v}");
+        let update = &items[0];
+        assert_eq!(update["action"], "update");
+        assert_eq!(update["actor_name"], "east");
+        assert_eq!(update["before"]["name"], "测试企业1有限公司");
+        assert_eq!(update["after"]["name"], "改名后的企业有限公司");
+        assert!(update["at"].as_str().unwrap().ends_with("+08:00"));
+        let (s, _) = ta.call(Method::GET, "/api/v1/audit", Some(&east), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "officers do not read the audit log");
+        ta.done().await;
+    }
+}
+
+both_backends! {
+    async fn api_tokens_work_until_revoked(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let session = ta.login("city").await;
+        let (s, t) = ta.call(Method::POST, "/api/v1/auth/tokens", Some(&session), Some(json!({"name": "数据对接"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        let secret = t["token"].as_str().unwrap().to_string();
+        assert!(secret.starts_with("ajt_"));
+        let (s, _) = ta.call(Method::GET, "/api/v1/enterprises", Some(&secret), None).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, list) = ta.call(Method::GET, "/api/v1/auth/tokens", Some(&session), None).await;
+        assert!(list[0].get("token").is_none(), "secrets are shown once");
+        let mut c = ta.app.db.read().await.unwrap();
+        let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&mut *c).await.unwrap();
+        assert_ne!(stored, secret, "hashed at rest");
+        drop(c);
+        // Someone else cannot revoke it.
+        let other = ta.login("east").await;
+        let (s, _) = ta.call(Method::DELETE, &format!("/api/v1/auth/tokens/{}", t["id"].as_str().unwrap()), Some(&other), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = ta.call(Method::DELETE, &format!("/api/v1/auth/tokens/{}", t["id"].as_str().unwrap()), Some(&session), None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, v) = ta.call(Method::GET, "/api/v1/enterprises", Some(&secret), None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_error(&v, "unauthorized", None);
+        ta.done().await;
+    }
+}
+
+both_backends! {
+    async fn cookie_sessions_need_the_csrf_token_to_change_state(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let req = Request::post("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({"username": "admin", "password": PW}).to_string()))
+            .unwrap();
+        let (s, headers, v) = ta.raw(req).await;
+        assert_eq!(s, StatusCode::OK);
+        let set_cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("Secure") && set_cookie.contains("SameSite=Lax"));
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let csrf = v["csrf_token"].as_str().unwrap().to_string();
+        let body = json!({"name": "t"}).to_string();
+        let get = Request::get("/api/v1/auth/me").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+        assert_eq!(ta.raw(get).await.0, StatusCode::OK, "reads need no CSRF token");
+        let no_csrf = Request::post("/api/v1/auth/tokens")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let (s, _, v) = ta.raw(no_csrf).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_error(&v, "csrf", None);
+        let with_csrf = Request::post("/api/v1/auth/tokens")
+            .header(header::COOKIE, &cookie)
+            .header("x-csrf-token", &csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        assert_eq!(ta.raw(with_csrf).await.0, StatusCode::CREATED);
+        ta.done().await;
+    }
+}
+
+both_backends! {
+    async fn health_readiness_metrics_and_openapi(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let (s, v) = ta.call(Method::GET, "/healthz", None, None).await;
+        assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ok")));
+        let (s, v) = ta.call(Method::GET, "/readyz", None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["database"], ta.t.backend().as_str());
+        let (s, v) = ta.call(Method::GET, "/metrics", None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(v.as_str().unwrap().contains("anjian_http_requests_total"), "{v}");
+        let (s, doc) = ta.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert!(doc["paths"]["/api/v1/enterprises"]["get"].is_object());
+        let (s, page) = ta.call(Method::GET, "/api/docs", None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.as_str().unwrap().contains("/assets/swagger-ui/swagger-ui-bundle.js"));
+        let (s, v) = ta.call(Method::GET, "/api/v1/nope", None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_error(&v, "not_found", None);
+        ta.done().await;
+    }
+}
+
+// Every endpoint of the OpenAPI document, probed with callers who must not
+// reach the target: they get 401/403/404 and never the data.
+both_backends! {
+    async fn every_endpoint_refuses_out_of_scope_data(b: Backend) {
+        let ta = TestApp::new(b).await;
+        let admin = ta.login("admin").await;
+        let (_, p) = ta.call(Method::POST, "/api/v1/people", Some(&admin), Some(json!({
+            "enterprise_id": ta.ent_b, "name": "王五", "id_number": id_number(9), "job": "焊工"}))).await;
+        let person_b = p["id"].as_str().unwrap().to_string();
+        let contractor = registry::create_enterprise(&ta.app, &Caller::system(), &enterprise_input(3, "379902001")).await.unwrap();
+        let (s, pr) = ta.call(Method::POST, "/api/v1/projects", Some(&admin), Some(json!({
+            "name": "西城安置房项目", "region_code": "379902001", "address": "西城路8号",
+            "builder_id": ta.ent_b, "contractor_id": contractor.id, "supervisor_id": ta.ent_b, "status": "active"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{pr}");
+        let project_b = pr["id"].as_str().unwrap().to_string();
+        let (_, tok) = ta.call(Method::POST, "/api/v1/auth/tokens", Some(&admin), Some(json!({"name": "admin's"}))).await;
+        let admin_token_id = tok["id"].as_str().unwrap().to_string();
+
+        let ent_b = ta.ent_b.clone();
+        let body_ent = serde_json::to_value(enterprise_input(60, "379902001")).unwrap();
+        // (method, path template, concrete uri, body, who must be refused)
+        let outsiders = ["east", "grid", "a-head", "a-staff"];
+        let cases: Vec<(Method, &str, String, Option<Value>, Vec<&str>)> = vec![
+            (Method::GET, "/api/v1/enterprises", "/api/v1/enterprises?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::POST, "/api/v1/enterprises", "/api/v1/enterprises".into(), Some(body_ent.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/enterprises/{id}", format!("/api/v1/enterprises/{ent_b}"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/enterprises/{id}", format!("/api/v1/enterprises/{ent_b}"), Some(body_ent.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/enterprises/{id}/licences", format!("/api/v1/enterprises/{ent_b}/licences"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/enterprises/{id}/licences", format!("/api/v1/enterprises/{ent_b}/licences"),
+                Some(json!({"kind": "安全生产许可证", "number": "X-1", "expires_on": "2027-01-01"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/projects", "/api/v1/projects?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::POST, "/api/v1/projects", "/api/v1/projects".into(), Some(json!({
+                "name": "越权项目", "region_code": "379902001", "address": "x", "builder_id": ent_b,
+                "contractor_id": contractor.id, "supervisor_id": ent_b, "status": "active"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/projects/{id}", format!("/api/v1/projects/{project_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/people", format!("/api/v1/people?enterprise_id={ent_b}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/people", "/api/v1/people".into(), Some(json!({
+                "enterprise_id": ent_b, "name": "越权", "id_number": id_number(11), "job": "x"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/people/{id}", format!("/api/v1/people/{person_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/regions", "/api/v1/regions?parent=379902".into(), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/regions", "/api/v1/regions".into(), Some(json!({"code": "379902002", "name": "越权街道"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/regions/{code}", "/api/v1/regions/379902001".into(), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/users", "/api/v1/users".into(), None, vec!["city", "east", "a-head"]),
+            (Method::POST, "/api/v1/users", "/api/v1/users".into(), Some(json!({
+                "username": "intruder", "role": "super-admin", "password": "longpassword"})), vec!["city", "east", "a-head"]),
+            (Method::GET, "/api/v1/audit", "/api/v1/audit".into(), None, vec!["city", "east", "a-head"]),
+            (Method::DELETE, "/api/v1/auth/tokens/{id}", format!("/api/v1/auth/tokens/{admin_token_id}"), None, vec!["city", "east", "a-head"]),
+            // Own-account endpoints: no data of others to leak; anonymous is refused.
+            (Method::GET, "/api/v1/auth/me", "/api/v1/auth/me".into(), None, vec![]),
+            (Method::GET, "/api/v1/auth/tokens", "/api/v1/auth/tokens".into(), None, vec![]),
+            (Method::POST, "/api/v1/auth/tokens", "/api/v1/auth/tokens".into(), Some(json!({"name": "x"})), vec![]),
+            (Method::POST, "/api/v1/auth/logout", "/api/v1/auth/logout".into(), None, vec![]),
+        ];
+
+        // The table must cover every operation of the OpenAPI document.
+        let doc = anjian_web::openapi();
+        let doc = serde_json::to_value(&doc).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if path == "/api/v1/auth/login" {
+                    continue; // the only anonymous endpoint
+                }
+                let covered = cases.iter().any(|(m, p, ..)| p == path && m.as_str().eq_ignore_ascii_case(method));
+                assert!(covered, "{method} {path} has no scope case: add one");
+            }
+        }
+
+        let mut tokens = std::collections::HashMap::new();
+        for u in ["city", "east", "grid", "a-head", "a-staff"] {
+            tokens.insert(u, ta.login(u).await);
+        }
+        let secret_markers = [ent_b.as_str(), person_b.as_str(), project_b.as_str(), "测试企业2有限公司", "王五"];
+        for (method, template, uri, body, refused) in &cases {
+            let (s, v) = ta.call(method.clone(), uri, None, body.clone()).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "anonymous {method} {template}: {v}");
+            for who in refused {
+                let (s, v) = ta.call(method.clone(), uri, Some(&tokens[who]), body.clone()).await;
+                assert!(
+                    matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                    "{who} {method} {template} gave {s}: {v}"
+                );
+                let text = v.to_string();
+                for m in secret_markers {
+                    assert!(!text.contains(m), "{who} {method} {template} leaked {m}: {text}");
+                }
+            }
+        }
+        // Lists never include out-of-scope rows even without a filter.
+        let (_, v) = ta.call(Method::GET, "/api/v1/people?per_page=500", Some(&tokens["east"]), None).await;
+        assert!(!v.to_string().contains(&person_b));
+        let (_, v) = ta.call(Method::GET, "/api/v1/projects", Some(&tokens["a-head"]), None).await;
+        assert_eq!(v["total"], 0);
+        let b_head = ta.login("b-head").await;
+        let (_, v) = ta.call(Method::GET, "/api/v1/projects", Some(&b_head), None).await;
+        assert_eq!(v["total"], 1, "a party to the project sees it");
+        ta.done().await;
+    }
+}
