@@ -3,6 +3,7 @@
 //! property tests beside the code.
 
 pub mod error;
+pub mod hazard;
 pub mod ids;
 pub mod registry;
 pub mod role;
