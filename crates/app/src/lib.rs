@@ -7,6 +7,8 @@ pub mod audit;
 pub mod auth;
 pub mod crypto;
 mod error;
+pub mod hazards;
+pub mod knowledge;
 pub mod registry;
 pub mod time;
 
@@ -15,19 +17,44 @@ pub use error::AppError;
 use anjian_domain::role::{Role, Scope};
 use anjian_store::Db;
 use crypto::Secrets;
+use std::sync::{Arc, RwLock};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
-/// The application: database plus secrets. Cheap to clone.
+/// The application: database, secrets and hazard knowledge. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
     pub secrets: Secrets,
+    pub knowledge: Arc<dyn knowledge::HazardKnowledge>,
+    grids: Arc<RwLock<Option<Arc<hazards::GridIndex>>>>,
 }
 
 impl App {
+    /// An app without hazard knowledge (every report waits for a person).
     pub fn new(db: Db, secrets: Secrets) -> App {
-        App { db, secrets }
+        App::with_knowledge(db, secrets, Arc::new(knowledge::NoKnowledge))
+    }
+
+    pub fn with_knowledge(db: Db, secrets: Secrets, knowledge: Arc<dyn knowledge::HazardKnowledge>) -> App {
+        App { db, secrets, knowledge, grids: Arc::new(RwLock::new(None)) }
+    }
+
+    /// The grid polygons for snapping points, loaded once.
+    pub async fn grids(&self, c: &mut anjian_store::AnyConnection) -> Result<Arc<hazards::GridIndex>> {
+        if let Some(g) = self.grids.read().map_err(|_| AppError::Internal("grid lock".into()))?.as_ref() {
+            return Ok(g.clone());
+        }
+        let g = Arc::new(hazards::load_grids(c).await?);
+        *self.grids.write().map_err(|_| AppError::Internal("grid lock".into()))? = Some(g.clone());
+        Ok(g)
+    }
+
+    /// Forget the cached grid polygons (after regions change).
+    pub fn invalidate_grids(&self) {
+        if let Ok(mut g) = self.grids.write() {
+            *g = None;
+        }
     }
 }
 

@@ -161,6 +161,7 @@ pub async fn create_region(app: &App, caller: &Caller, r: &NewRegion) -> Result<
     let view = RegionView::of(regions::get(&mut tx, code.as_str()).await?.ok_or(AppError::NotFound)?);
     audit::record::<(), _>(&mut tx, caller, "create", "region", code.as_str(), None, Some(&view)).await?;
     tx.commit().await?;
+    app.invalidate_grids();
     Ok(view)
 }
 

@@ -3,6 +3,7 @@
 //! property tests beside the code.
 
 pub mod error;
+pub mod geo;
 pub mod hazard;
 pub mod ids;
 pub mod registry;

@@ -7,11 +7,15 @@
 //! transaction from [`Db::begin`], so nothing is ever half-written.
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod enterprises;
+pub mod hazards;
+pub mod jobs;
 mod error;
 pub mod filter;
 pub mod migrate;
+pub mod notifications;
 pub mod people;
 pub mod projects;
 pub mod regions;

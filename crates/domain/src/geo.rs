@@ -1,0 +1,102 @@
+//! Plane geometry on WGS-84 coordinates, enough to snap a point to the grid
+//! polygon that contains it.
+
+/// Whether `(lon, lat)` lies inside the ring (ray casting; the boundary
+/// counts as inside for the lower/left edges only, so adjacent grids never
+/// both claim a point).
+pub fn point_in_ring(lon: f64, lat: f64, ring: &[[f64; 2]]) -> bool {
+    let mut inside = false;
+    let n = ring.len();
+    if n < 3 {
+        return false;
+    }
+    let mut j = n - 1;
+    for i in 0..n {
+        let [xi, yi] = ring[i];
+        let [xj, yj] = ring[j];
+        if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+/// Polygon with holes: inside the outer ring and outside every hole.
+pub fn point_in_polygon(lon: f64, lat: f64, rings: &[Vec<[f64; 2]>]) -> bool {
+    match rings.split_first() {
+        Some((outer, holes)) => point_in_ring(lon, lat, outer) && !holes.iter().any(|h| point_in_ring(lon, lat, h)),
+        None => false,
+    }
+}
+
+/// Parses a GeoJSON Polygon or MultiPolygon geometry into polygons of rings.
+pub fn polygons_of(geometry: &serde_json::Value) -> Vec<Vec<Vec<[f64; 2]>>> {
+    let ring = |r: &serde_json::Value| -> Vec<[f64; 2]> {
+        r.as_array()
+            .map(|pts| {
+                pts.iter()
+                    .filter_map(|p| Some([p.get(0)?.as_f64()?, p.get(1)?.as_f64()?]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let poly = |p: &serde_json::Value| -> Vec<Vec<[f64; 2]>> { p.as_array().map(|rs| rs.iter().map(ring).collect()).unwrap_or_default() };
+    match geometry.get("type").and_then(|t| t.as_str()) {
+        Some("Polygon") => geometry.get("coordinates").map(|c| vec![poly(c)]).unwrap_or_default(),
+        Some("MultiPolygon") => geometry
+            .get("coordinates")
+            .and_then(|c| c.as_array())
+            .map(|ps| ps.iter().map(poly).collect())
+            .unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
+/// Bounding box `[min_lon, min_lat, max_lon, max_lat]` of polygons.
+pub fn bbox(polys: &[Vec<Vec<[f64; 2]>>]) -> Option<[f64; 4]> {
+    let mut it = polys.iter().flat_map(|p| p.first()).flatten();
+    let first = it.next()?;
+    let mut b = [first[0], first[1], first[0], first[1]];
+    for p in it {
+        b[0] = b[0].min(p[0]);
+        b[1] = b[1].min(p[1]);
+        b[2] = b[2].max(p[0]);
+        b[3] = b[3].max(p[1]);
+    }
+    Some(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn square(x0: f64, y0: f64, s: f64) -> Vec<[f64; 2]> {
+        vec![[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]]
+    }
+
+    #[test]
+    fn inside_outside_and_holes() {
+        let outer = square(0.0, 0.0, 10.0);
+        assert!(point_in_ring(5.0, 5.0, &outer));
+        assert!(!point_in_ring(11.0, 5.0, &outer));
+        let poly = vec![outer, square(4.0, 4.0, 2.0)];
+        assert!(!point_in_polygon(5.0, 5.0, &poly));
+        assert!(point_in_polygon(1.0, 1.0, &poly));
+        let g = serde_json::json!({"type": "Polygon", "coordinates": [[[0.0,0.0],[1.0,0.0],[1.0,1.0],[0.0,1.0],[0.0,0.0]]]});
+        assert_eq!(polygons_of(&g).len(), 1);
+        assert_eq!(bbox(&polygons_of(&g)), Some([0.0, 0.0, 1.0, 1.0]));
+    }
+
+    proptest! {
+        /// Two squares sharing an edge never both claim a point.
+        #[test]
+        fn adjacent_cells_partition_points(x in 0.0f64..2.0, y in 0.0f64..1.0) {
+            let a = point_in_ring(x, y, &square(0.0, 0.0, 1.0));
+            let b = point_in_ring(x, y, &square(1.0, 0.0, 1.0));
+            prop_assert!(!(a && b));
+            if x > 0.0 && x < 2.0 && y > 0.0 && y < 1.0 && x != 1.0 { prop_assert!(a || b); }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Hazards and their event timeline (H1–H7).
+
+use crate::filter::{Bind, Filter, Page};
+use crate::{AnyConnection, Result, StoreError};
+use anjian_domain::role::Scope;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Hazard {
+    pub id: String,
+    pub code: String,
+    pub tracking_code: String,
+    pub channel: String,
+    pub description: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub region_code: String,
+    pub enterprise_id: Option<String>,
+    pub project_id: Option<String>,
+    pub taxonomy_item: Option<String>,
+    pub classify_confidence: Option<f64>,
+    pub needs_classification: i64,
+    pub grade: String,
+    /// JSON `{standard, article, text}` when graded major by a rule.
+    pub grade_basis: Option<String>,
+    pub state: String,
+    pub deadline_ms: Option<i64>,
+    pub extension_until_ms: Option<i64>,
+    pub escalation_level: i64,
+    pub assignee_user_id: Option<String>,
+    pub reporter_user_id: Option<String>,
+    #[serde(skip)]
+    pub reporter_contact_enc: Option<Vec<u8>>,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
+    pub reported_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub reminded_at: Option<i64>,
+}
+
+pub const COLS: &str = "id, code, tracking_code, channel, description, lon, lat, region_code, enterprise_id, project_id, \
+    taxonomy_item, classify_confidence, needs_classification, grade, grade_basis, state, deadline_ms, extension_until_ms, \
+    escalation_level, assignee_user_id, reporter_user_id, reporter_contact_enc, idempotency_key, reported_at, updated_at, \
+    closed_at, reminded_at";
+
+pub async fn insert(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO hazards ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+    )))
+    .bind(&h.id)
+    .bind(&h.code)
+    .bind(&h.tracking_code)
+    .bind(&h.channel)
+    .bind(&h.description)
+    .bind(h.lon)
+    .bind(h.lat)
+    .bind(&h.region_code)
+    .bind(&h.enterprise_id)
+    .bind(&h.project_id)
+    .bind(&h.taxonomy_item)
+    .bind(h.classify_confidence)
+    .bind(h.needs_classification)
+    .bind(&h.grade)
+    .bind(&h.grade_basis)
+    .bind(&h.state)
+    .bind(h.deadline_ms)
+    .bind(h.extension_until_ms)
+    .bind(h.escalation_level)
+    .bind(&h.assignee_user_id)
+    .bind(&h.reporter_user_id)
+    .bind(&h.reporter_contact_enc)
+    .bind(&h.idempotency_key)
+    .bind(h.reported_at)
+    .bind(h.updated_at)
+    .bind(h.closed_at)
+    .bind(h.reminded_at)
+    .execute(c)
+    .await
+    .map_err(StoreError::unique("idempotency_key"))?;
+    Ok(())
+}
+
+/// Writes back every mutable field.
+pub async fn update(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
+    let r = sqlx::query(
+        "UPDATE hazards SET enterprise_id = $2, project_id = $3, taxonomy_item = $4, classify_confidence = $5, \
+         needs_classification = $6, grade = $7, grade_basis = $8, state = $9, deadline_ms = $10, extension_until_ms = $11, \
+         escalation_level = $12, assignee_user_id = $13, updated_at = $14, closed_at = $15, reminded_at = $16, \
+         region_code = $17 WHERE id = $1",
+    )
+    .bind(&h.id)
+    .bind(&h.enterprise_id)
+    .bind(&h.project_id)
+    .bind(&h.taxonomy_item)
+    .bind(h.classify_confidence)
+    .bind(h.needs_classification)
+    .bind(&h.grade)
+    .bind(&h.grade_basis)
+    .bind(&h.state)
+    .bind(h.deadline_ms)
+    .bind(h.extension_until_ms)
+    .bind(h.escalation_level)
+    .bind(&h.assignee_user_id)
+    .bind(h.updated_at)
+    .bind(h.closed_at)
+    .bind(h.reminded_at)
+    .bind(&h.region_code)
+    .execute(c)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+async fn one_by(c: &mut AnyConnection, col: &str, v: &str) -> Result<Option<Hazard>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM hazards WHERE {col} = $1")))
+        .bind(v)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Hazard>> {
+    one_by(c, "id", id).await
+}
+
+pub async fn by_tracking_code(c: &mut AnyConnection, code: &str) -> Result<Option<Hazard>> {
+    one_by(c, "tracking_code", code).await
+}
+
+pub async fn by_idempotency_key(c: &mut AnyConnection, key: &str) -> Result<Option<Hazard>> {
+    one_by(c, "idempotency_key", key).await
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HazardQuery {
+    pub region_prefix: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub channel: Option<String>,
+    /// Taxonomy item code or a prefix of it (domain/class).
+    pub taxonomy_prefix: Option<String>,
+    pub grade: Option<String>,
+    pub state: Option<String>,
+    /// Open and past the deadline at `now_ms`.
+    pub overdue_at: Option<i64>,
+    pub needs_classification: Option<bool>,
+    pub reported_from: Option<i64>,
+    pub reported_to: Option<i64>,
+    pub text: Option<String>,
+    pub assignee_user_id: Option<String>,
+}
+
+fn filter(scope: &Scope, q: &HazardQuery) -> Filter {
+    let mut f = Filter::new();
+    f.scope(scope, "region_code", &["enterprise_id"]);
+    if let Some(p) = &q.region_prefix {
+        f.region_prefix("region_code", p);
+    }
+    if let Some(v) = &q.enterprise_id {
+        f.and("enterprise_id = {}", Bind::Text(v.clone()));
+    }
+    if let Some(v) = &q.channel {
+        f.and("channel = {}", Bind::Text(v.clone()));
+    }
+    if let Some(v) = &q.taxonomy_prefix {
+        f.region_prefix("taxonomy_item", v);
+    }
+    if let Some(v) = &q.grade {
+        f.and("grade = {}", Bind::Text(v.clone()));
+    }
+    if let Some(v) = &q.state {
+        f.and("state = {}", Bind::Text(v.clone()));
+    }
+    if let Some(now) = q.overdue_at {
+        f.and_raw("state IN ('pending', 'rectifying', 'awaiting_acceptance')");
+        f.and("deadline_ms < {}", Bind::Int(now));
+    }
+    if let Some(v) = q.needs_classification {
+        f.and("needs_classification = {}", Bind::Int(i64::from(v)));
+    }
+    if let Some(v) = q.reported_from {
+        f.and("reported_at >= {}", Bind::Int(v));
+    }
+    if let Some(v) = q.reported_to {
+        f.and("reported_at < {}", Bind::Int(v));
+    }
+    if let Some(v) = &q.text {
+        let pat = format!("%{}%", v.replace(['%', '_'], ""));
+        f.and("description LIKE {}", Bind::Text(pat));
+    }
+    if let Some(v) = &q.assignee_user_id {
+        f.and("assignee_user_id = {}", Bind::Text(v.clone()));
+    }
+    f
+}
+
+pub async fn list(c: &mut AnyConnection, scope: &Scope, q: &HazardQuery, page: Page) -> Result<(Vec<Hazard>, i64)> {
+    let f = filter(scope, q);
+    let w = f.where_sql();
+    let total: i64 = f
+        .bind_scalar(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM hazards{w}"))))
+        .fetch_one(&mut *c)
+        .await?;
+    let sql = format!("SELECT {COLS} FROM hazards{w} ORDER BY reported_at DESC, id DESC{}", page.sql());
+    let items = f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&mut *c).await?;
+    Ok((items, total))
+}
+
+/// Counts by state for the hazards matching `q` in `scope`, plus the
+/// number overdue at `now_ms`.
+pub async fn counts_by_state(c: &mut AnyConnection, scope: &Scope, q: &HazardQuery, now_ms: i64) -> Result<(Vec<(String, i64)>, i64)> {
+    let f = filter(scope, q);
+    let w = f.where_sql();
+    let rows: Vec<(String, i64)> = f
+        .bind_as(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT state, COUNT(*) FROM hazards{w} GROUP BY state ORDER BY state"
+        ))))
+        .fetch_all(&mut *c)
+        .await?;
+    let mut q2 = q.clone();
+    q2.overdue_at = Some(now_ms);
+    let f2 = filter(scope, &q2);
+    let overdue: i64 = f2
+        .bind_scalar(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM hazards{}", f2.where_sql()))))
+        .fetch_one(&mut *c)
+        .await?;
+    Ok((rows, overdue))
+}
+
+/// Open hazards whose deadline is before `before_ms` (for the scheduler).
+pub async fn open_with_deadline_before(c: &mut AnyConnection, before_ms: i64, limit: i64) -> Result<Vec<Hazard>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM hazards WHERE state IN ('pending', 'rectifying', 'awaiting_acceptance') \
+         AND deadline_ms < $1 ORDER BY deadline_ms LIMIT {limit}"
+    )))
+    .bind(before_ms)
+    .fetch_all(c)
+    .await?)
+}
+
+pub async fn count(c: &mut AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM hazards").fetch_one(c).await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct HazardEvent {
+    pub id: String,
+    pub hazard_id: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub party: String,
+    pub event: String,
+    pub state_before: Option<String>,
+    pub state_after: String,
+    pub note: Option<String>,
+    /// JSON object with event details (deadline, extension, grade …).
+    pub data: String,
+    /// JSON array of SHA-256 hex of attachments.
+    pub attachments: String,
+    pub public: i64,
+}
+
+const EVENT_COLS: &str =
+    "id, hazard_id, seq, at, actor_id, actor_name, party, event, state_before, state_after, note, data, attachments, public";
+
+/// Appends an event with the next sequence number of its hazard.
+pub async fn append_event(c: &mut AnyConnection, e: &HazardEvent) -> Result<i64> {
+    let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM hazard_events WHERE hazard_id = $1")
+        .bind(&e.hazard_id)
+        .fetch_one(&mut *c)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO hazard_events ({EVENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    )))
+    .bind(&e.id)
+    .bind(&e.hazard_id)
+    .bind(seq)
+    .bind(e.at)
+    .bind(&e.actor_id)
+    .bind(&e.actor_name)
+    .bind(&e.party)
+    .bind(&e.event)
+    .bind(&e.state_before)
+    .bind(&e.state_after)
+    .bind(&e.note)
+    .bind(&e.data)
+    .bind(&e.attachments)
+    .bind(e.public)
+    .execute(c)
+    .await?;
+    Ok(seq)
+}
+
+pub async fn events_of(c: &mut AnyConnection, hazard_id: &str) -> Result<Vec<HazardEvent>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVENT_COLS} FROM hazard_events WHERE hazard_id = $1 ORDER BY seq"
+    )))
+    .bind(hazard_id)
+    .fetch_all(c)
+    .await?)
+}
+
+/// Next value of a per-day counter, for human-readable hazard numbers.
+pub async fn next_daily_number(c: &mut AnyConnection, day: &str) -> Result<i64> {
+    let key = format!("hazard_seq_{day}");
+    let cur: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(&key).fetch_optional(&mut *c).await?;
+    let next = cur.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
+    sqlx::query("DELETE FROM settings WHERE key = $1").bind(&key).execute(&mut *c).await?;
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)").bind(&key).bind(next.to_string()).execute(&mut *c).await?;
+    Ok(next)
+}
