@@ -1053,12 +1053,12 @@ pub struct ClassifyInput {
 /// A person classifies a queued report (H2); grading follows the rules.
 pub async fn classify(app: &App, caller: &Caller, id: &str, i: &ClassifyInput) -> Result<HazardView> {
     caller.require(caller.role.is_regulator())?;
+    let mut tx = app.db.begin().await?;
+    let mut h = visible(&mut tx, caller, id).await?;
     let item = app
         .knowledge
         .item(&i.taxonomy_item)
         .ok_or_else(|| AppError::field("taxonomy_item", format!("未知隐患类别: {}", i.taxonomy_item)))?;
-    let mut tx = app.db.begin().await?;
-    let mut h = visible(&mut tx, caller, id).await?;
     if State::parse(&h.state) != Some(State::Reported) {
         return Err(AppError::field("taxonomy_item", "只有待派发的隐患可以重新分类"));
     }

@@ -313,3 +313,11 @@ pub async fn next_daily_number(c: &mut AnyConnection, day: &str) -> Result<i64> 
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)").bind(&key).bind(next.to_string()).execute(&mut *c).await?;
     Ok(next)
 }
+
+/// Hazards whose timeline references an attachment.
+pub async fn hazards_with_attachment(c: &mut AnyConnection, sha256: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT hazard_id FROM hazard_events WHERE attachments LIKE $1")
+        .bind(format!("%\"{sha256}\"%"))
+        .fetch_all(c)
+        .await?)
+}

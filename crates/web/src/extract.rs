@@ -4,7 +4,6 @@
 use crate::error::ApiError;
 use crate::AppState;
 use anjian_app::{Caller, auth};
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
@@ -33,12 +32,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "请求体应为 JSON（Content-Type: application/json）",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "无法读取请求体")
-            }
+        let _ = state;
+        let bytes = axum::body::to_bytes(req.into_body(), crate::BODY_LIMIT).await.map_err(|_| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大（JSON 不超过 2 MB）")
         })?;
         parse_json(&bytes).map(ApiJson)
     }

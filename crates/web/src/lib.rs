@@ -17,8 +17,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Largest accepted request body (attachments get their own limit later).
+/// Largest accepted JSON body (enforced by `extract::ApiJson`).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest accepted upload (raw attachment or a multipart public report).
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -28,6 +30,25 @@ pub struct AppState {
     /// Mark the session cookie `Secure` (browsers keep such cookies on
     /// http://localhost too).
     pub cookie_secure: bool,
+    /// Per-IP limit on anonymous reports.
+    pub public_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Take the client address from X-Forwarded-For (behind a trusted proxy).
+    pub trust_forwarded: bool,
+}
+
+/// Options of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebOptions {
+    pub cookie_secure: bool,
+    /// Anonymous reports per IP per minute.
+    pub public_reports_per_minute: u32,
+    pub trust_forwarded: bool,
+}
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        WebOptions { cookie_secure: true, public_reports_per_minute: 10, trust_forwarded: false }
+    }
 }
 
 #[derive(OpenApi)]
@@ -38,6 +59,8 @@ pub struct AppState {
         (name = "users", description = "账号管理"),
         (name = "registry", description = "基础数据：区域、企业、项目、人员"),
         (name = "audit", description = "审计日志"),
+        (name = "hazards", description = "隐患排查治理"),
+        (name = "public", description = "公众举报（无需登录）"),
     ),
     modifiers(&BearerAuth)
 )]
@@ -72,6 +95,19 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::get))
         .routes(routes!(people::list, people::create))
         .routes(routes!(people::get))
+        .routes(routes!(hazards::report, hazards::list))
+        .routes(routes!(hazards::counts))
+        .routes(routes!(hazards::get))
+        .routes(routes!(hazards::timeline))
+        .routes(routes!(hazards::act))
+        .routes(routes!(hazards::classify))
+        .routes(routes!(hazards::grade))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::download))
+        .routes(routes!(notifications::inbox))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(public::report))
+        .routes(routes!(public::status))
 }
 
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
@@ -79,15 +115,24 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().into_openapi()
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application with default options.
 pub fn router(app: App, cookie_secure: bool) -> Router {
+    router_with(app, WebOptions { cookie_secure, ..WebOptions::default() })
+}
+
+/// The whole HTTP application.
+pub fn router_with(app: App, opts: WebOptions) -> Router {
+    let per_minute = std::num::NonZeroU32::new(opts.public_reports_per_minute.max(1)).expect("nonzero");
+    let public_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
     let (api, doc) = api_router().split_for_parts();
     let metrics = metrics::Metrics::new();
     let state = AppState {
         app,
         metrics: metrics.clone(),
         openapi_json: Arc::new(doc.to_pretty_json().unwrap_or_default()),
-        cookie_secure,
+        cookie_secure: opts.cookie_secure,
+        public_limiter,
+        trust_forwarded: opts.trust_forwarded,
     };
     let api = api.fallback(|| async {
         error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "接口不存在")
@@ -102,8 +147,8 @@ pub fn router(app: App, cookie_secure: bool) -> Router {
         .route("/assets/swagger-ui/swagger-ui-bundle.js", get(api::system::swagger_js))
         .route("/assets/swagger-ui/swagger-ui.css", get(api::system::swagger_css))
         .merge(api)
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -127,6 +127,24 @@ impl TestApp {
     }
 }
 
+/// A minimal valid PNG (1×1), uploaded; returns its SHA-256.
+async fn upload_png(ta: &TestApp, token: &str) -> String {
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
+        0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D,
+        0x0A, 0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    let req = Request::post("/api/v1/attachments")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(png.to_vec()))
+        .unwrap();
+    let (s, _, v) = ta.raw(req).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["mime"], "image/png");
+    v["sha256"].as_str().unwrap().to_string()
+}
+
 fn assert_error(v: &Value, code: &str, field: Option<&str>) {
     assert_eq!(v["error"]["code"], code, "{v}");
     assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
@@ -434,6 +452,16 @@ both_backends! {
         let project_b = pr["id"].as_str().unwrap().to_string();
         let (_, tok) = ta.call(Method::POST, "/api/v1/auth/tokens", Some(&admin), Some(json!({"name": "admin's"}))).await;
         let admin_token_id = tok["id"].as_str().unwrap().to_string();
+        // A hazard at enterprise B with a photo; its notification goes to B's region.
+        let photo = upload_png(&ta, &admin).await;
+        let (s, hz) = ta.call(Method::POST, "/api/v1/hazards", Some(&admin), Some(json!({
+            "channel": "grid_patrol", "description": "西城企业配电箱无防护门", "enterprise_id": ta.ent_b,
+            "attachments": [photo]}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{hz}");
+        let hazard_b = hz["id"].as_str().unwrap().to_string();
+        let west = ta.login("west").await;
+        let (_, inbox) = ta.call(Method::GET, "/api/v1/notifications", Some(&west), None).await;
+        let note_b = inbox[0]["id"].as_str().expect("west was notified").to_string();
 
         let ent_b = ta.ent_b.clone();
         let body_ent = serde_json::to_value(enterprise_input(60, "379902001")).unwrap();
@@ -464,7 +492,25 @@ both_backends! {
                 "username": "intruder", "role": "super-admin", "password": "longpassword"})), vec!["city", "east", "a-head"]),
             (Method::GET, "/api/v1/audit", "/api/v1/audit".into(), None, vec!["city", "east", "a-head"]),
             (Method::DELETE, "/api/v1/auth/tokens/{id}", format!("/api/v1/auth/tokens/{admin_token_id}"), None, vec!["city", "east", "a-head"]),
+            (Method::POST, "/api/v1/hazards", "/api/v1/hazards".into(), Some(json!({
+                "channel": "grid_patrol", "description": "越权上报", "enterprise_id": ent_b})), vec!["east", "grid"]),
+            (Method::POST, "/api/v1/hazards", "/api/v1/hazards".into(), Some(json!({
+                "channel": "enterprise_self_check", "description": "越权上报", "enterprise_id": ent_b})), vec!["a-head", "a-staff"]),
+            (Method::GET, "/api/v1/hazards", "/api/v1/hazards?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::GET, "/api/v1/hazards/counts", "/api/v1/hazards/counts?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::GET, "/api/v1/hazards/{id}", format!("/api/v1/hazards/{hazard_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/hazards/{id}/timeline", format!("/api/v1/hazards/{hazard_b}/timeline"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/hazards/{id}/actions", format!("/api/v1/hazards/{hazard_b}/actions"),
+                Some(json!({"action": "dismiss", "note": "越权"})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/hazards/{id}/classify", format!("/api/v1/hazards/{hazard_b}/classify"),
+                Some(json!({"taxonomy_item": "x"})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/hazards/{id}/grade", format!("/api/v1/hazards/{hazard_b}/grade"),
+                Some(json!({"grade": "major", "reason": "越权"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/attachments/{sha256}", format!("/api/v1/attachments/{photo}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/notifications/{id}/read", format!("/api/v1/notifications/{note_b}/read"), None, outsiders.to_vec()),
             // Own-account endpoints: no data of others to leak; anonymous is refused.
+            (Method::POST, "/api/v1/attachments", "/api/v1/attachments".into(), None, vec![]),
+            (Method::GET, "/api/v1/notifications", "/api/v1/notifications".into(), None, vec![]),
             (Method::GET, "/api/v1/auth/me", "/api/v1/auth/me".into(), None, vec![]),
             (Method::GET, "/api/v1/auth/tokens", "/api/v1/auth/tokens".into(), None, vec![]),
             (Method::POST, "/api/v1/auth/tokens", "/api/v1/auth/tokens".into(), Some(json!({"name": "x"})), vec![]),
@@ -476,8 +522,8 @@ both_backends! {
         let doc = serde_json::to_value(&doc).unwrap();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
-                if path == "/api/v1/auth/login" {
-                    continue; // the only anonymous endpoint
+                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") {
+                    continue; // anonymous by design (public reports have their own test)
                 }
                 let covered = cases.iter().any(|(m, p, ..)| p == path && m.as_str().eq_ignore_ascii_case(method));
                 assert!(covered, "{method} {path} has no scope case: add one");
@@ -488,7 +534,7 @@ both_backends! {
         for u in ["city", "east", "grid", "a-head", "a-staff"] {
             tokens.insert(u, ta.login(u).await);
         }
-        let secret_markers = [ent_b.as_str(), person_b.as_str(), project_b.as_str(), "测试企业2有限公司", "王五"];
+        let secret_markers = [ent_b.as_str(), person_b.as_str(), project_b.as_str(), "测试企业2有限公司", "王五", hazard_b.as_str(), "配电箱"];
         for (method, template, uri, body, refused) in &cases {
             let (s, v) = ta.call(method.clone(), uri, None, body.clone()).await;
             assert_eq!(s, StatusCode::UNAUTHORIZED, "anonymous {method} {template}: {v}");

@@ -1,10 +1,14 @@
 //! The JSON API under `/api/v1`, one module per resource. Handlers extract,
 //! call one use case, and map the result.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod hazards;
+pub mod notifications;
 pub mod people;
 pub mod projects;
+pub mod public;
 pub mod regions;
 pub mod enterprises;
 pub mod system;

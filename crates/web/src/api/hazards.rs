@@ -1,0 +1,80 @@
+use super::Paged;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Auth};
+use crate::AppState;
+use anjian_app::hazards::{
+    self, ActionInput, ClassifyInput, GradeChangeInput, HazardCounts, HazardFilter, HazardView, ReportInput, Timeline,
+};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+
+pub(crate) fn idempotency_key(h: &HeaderMap) -> Option<String> {
+    h.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
+}
+
+/// Report a hazard from any channel. An `Idempotency-Key` header makes a
+/// retry return the hazard created the first time.
+#[utoipa::path(post, path = "/api/v1/hazards", tag = "hazards", request_body = ReportInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "client-chosen key; the same key never creates two hazards")),
+    responses((status = 201, body = HazardView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    headers: HeaderMap,
+    ApiJson(i): ApiJson<ReportInput>,
+) -> ApiResult<(StatusCode, Json<HazardView>)> {
+    let key = idempotency_key(&headers);
+    Ok((StatusCode::CREATED, Json(hazards::report(&s.app, &c, &i, key.as_deref()).await?)))
+}
+
+/// Hazards in the caller's scope, filtered, newest first.
+#[utoipa::path(get, path = "/api/v1/hazards", tag = "hazards", params(HazardFilter),
+    responses((status = 200, body = Paged<HazardView>), (status = 403, body = ErrorBody)))]
+pub async fn list(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuery<HazardFilter>) -> ApiResult<Json<Paged<HazardView>>> {
+    Ok(Json(Paged::of(hazards::list(&s.app, &c, &f).await?)))
+}
+
+/// Found / rectified / in progress / overdue and the rectification rate for
+/// the hazards matching the same filters.
+#[utoipa::path(get, path = "/api/v1/hazards/counts", tag = "hazards", params(HazardFilter),
+    responses((status = 200, body = HazardCounts), (status = 403, body = ErrorBody)))]
+pub async fn counts(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuery<HazardFilter>) -> ApiResult<Json<HazardCounts>> {
+    Ok(Json(hazards::counts(&s.app, &c, &f).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "hazards", params(("id" = String, Path)),
+    responses((status = 200, body = HazardView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Json<HazardView>> {
+    Ok(Json(hazards::get(&s.app, &c, &id).await?))
+}
+
+/// Every event of the hazard with actor, time, states and attachment hashes.
+#[utoipa::path(get, path = "/api/v1/hazards/{id}/timeline", tag = "hazards", params(("id" = String, Path)),
+    responses((status = 200, body = Timeline), (status = 404, body = ErrorBody)))]
+pub async fn timeline(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Json<Timeline>> {
+    Ok(Json(hazards::timeline(&s.app, &c, &id).await?))
+}
+
+/// A lifecycle action: dispatch, dismiss, start, dispute, reassign,
+/// request/approve/refuse extension, submit, accept, reject.
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/actions", tag = "hazards", params(("id" = String, Path)), request_body = ActionInput,
+    responses((status = 200, body = HazardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn act(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(a): ApiJson<ActionInput>) -> ApiResult<Json<HazardView>> {
+    Ok(Json(hazards::act(&s.app, &c, &id, &a).await?))
+}
+
+/// Classify a queued report by hand (regulators).
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/classify", tag = "hazards", params(("id" = String, Path)), request_body = ClassifyInput,
+    responses((status = 200, body = HazardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn classify(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<ClassifyInput>) -> ApiResult<Json<HazardView>> {
+    Ok(Json(hazards::classify(&s.app, &c, &id, &i).await?))
+}
+
+/// Change the grade. Raising to major is immediate; lowering a major hazard
+/// needs a second regulator to confirm with the same call.
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/grade", tag = "hazards", params(("id" = String, Path)), request_body = GradeChangeInput,
+    responses((status = 200, body = HazardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grade(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<GradeChangeInput>) -> ApiResult<Json<HazardView>> {
+    Ok(Json(hazards::change_grade(&s.app, &c, &id, &i).await?))
+}
