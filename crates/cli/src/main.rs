@@ -1,1 +1,265 @@
-fn main() {}
+//! `anjian`: the one binary that serves the API, loads the demo city and
+//! administers the installation.
+
+mod backup;
+mod bench;
+mod config;
+mod demo_load;
+
+use anyhow::{Context, bail};
+use anjian_app::{App, Caller, auth};
+use anjian_store::Db;
+use clap::{Args, Parser, Subcommand};
+use config::{Config, Overrides};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "anjian", version, about = "安监 · 安全生产监管平台 (work-safety supervision platform)")]
+struct Cli {
+    /// TOML configuration file (also ANJIAN_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct DbArgs {
+    /// Database URL: sqlite://path (default: <data-dir>/anjian.db) or postgres://… (also ANJIAN_DATABASE).
+    #[arg(long)]
+    database: Option<String>,
+    /// Data directory for the SQLite file, the secret key and attachments (also ANJIAN_DATA_DIR).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (also ANJIAN_LISTEN), default 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Generate the demo city into the data directory on first start (reused after), then serve it.
+    Demo {
+        #[arg(long)]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Random seed of the generator (same seed → same city).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// A small city (for quick trials).
+        #[arg(long)]
+        small: bool,
+        /// Generate (if needed) and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Back up the database: SQLite with VACUUM INTO, PostgreSQL with pg_dump (custom format).
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Output file (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measure performance targets (see docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Restore a backup made by `anjian backup` (stop the server first).
+    Restore {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Registry read API (GET /api/v1/enterprises?region=…, pages of 50) under load with wrk,
+    /// against a plain axum handler serving the same bytes in the same run.
+    Registry {
+        /// Database URL (default: a temporary SQLite file); the demo city is loaded into it.
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value_t = 256)]
+        connections: u32,
+        #[arg(long, default_value_t = 2)]
+        threads: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        /// super-admin | city-supervisor | region-officer | enterprise-head | enterprise-staff
+        #[arg(long)]
+        role: String,
+        /// Region code (required for city supervisors and region officers).
+        #[arg(long)]
+        region: Option<String>,
+        /// Enterprise id (repeatable; required for enterprise roles).
+        #[arg(long = "enterprise")]
+        enterprises: Vec<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn load_config(file: Option<&PathBuf>, listen: Option<String>, db: &DbArgs) -> anyhow::Result<Config> {
+    let o = Overrides { listen, database: db.database.clone(), data_dir: db.data_dir.clone() };
+    Config::load(file.map(|p| p.as_path()), &o)
+}
+
+fn init_tracing(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+/// The default SQLite file lives in the data directory: create it first.
+fn ensure_data_dir(cfg: &Config) -> anyhow::Result<()> {
+    if cfg.database.is_none() {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("无法创建数据目录 {}", cfg.data_dir.display()))?;
+    }
+    Ok(())
+}
+
+async fn open_app(cfg: &Config) -> anyhow::Result<App> {
+    ensure_data_dir(cfg)?;
+    let url = cfg.database_url();
+    let db = Db::open(&url).await.with_context(|| format!("无法打开数据库 {}", config::redact_url(&url)))?;
+    Ok(App::new(db, cfg.secrets()?))
+}
+
+async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("无法监听 {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    println!("anjian 已启动: http://{addr}/  (API 文档 http://{addr}/api/docs)");
+    println!("数据库: {}", config::redact_url(&cfg.database_url()));
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    let router = anjian_web::router(app.clone(), cfg.cookie_secure);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    app.db.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("错误: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen, db } => {
+            let cfg = load_config(cli.config.as_ref(), listen, &db)?;
+            init_tracing(&cfg);
+            let app = open_app(&cfg).await?;
+            serve(&cfg, app, None).await
+        }
+        Command::Demo { listen, db, seed, small, no_serve } => {
+            let cfg = load_config(cli.config.as_ref(), listen, &db)?;
+            init_tracing(&cfg);
+            let app = open_app(&cfg).await?;
+            let size = if small { anjian_demo::DemoSize::Small } else { anjian_demo::DemoSize::Standard };
+            let summary = demo_load::ensure_loaded(&app, seed, size).await?;
+            let banner = demo_load::banner(&summary);
+            if no_serve {
+                println!("{banner}");
+                return Ok(());
+            }
+            serve(&cfg, app, Some(banner)).await
+        }
+        Command::Migrate { db } => {
+            let cfg = load_config(cli.config.as_ref(), None, &db)?;
+            init_tracing(&cfg);
+            ensure_data_dir(&cfg)?;
+            let url = cfg.database_url();
+            let d = Db::connect(&url).await.with_context(|| format!("无法连接数据库 {}", config::redact_url(&url)))?;
+            let n = anjian_store::migrate::run(&d).await?;
+            println!("已应用 {n} 个迁移");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { db, username, role, region, enterprises, display_name, password_stdin } } => {
+            let cfg = load_config(cli.config.as_ref(), None, &db)?;
+            if !password_stdin {
+                bail!("请使用 --password-stdin 从标准输入提供密码");
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).context("无法读取标准输入")?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            let app = open_app(&cfg).await?;
+            let u = auth::NewUser { username, display_name, role, region, enterprise_ids: enterprises, password };
+            let view = auth::add_user(&app, &Caller::system(), &u).await.map_err(describe)?;
+            println!("已创建用户 {} ({}), id {}", view.username, view.role_label, view.id);
+            app.db.close().await;
+            Ok(())
+        }
+        Command::Backup { db, out } => {
+            let cfg = load_config(cli.config.as_ref(), None, &db)?;
+            backup::backup(&cfg.database_url(), &out).await?;
+            println!("已备份到 {}", out.display());
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Registry { database, connections, threads, seconds } } => {
+            let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
+            bench::registry(bench::BenchArgs { database, connections, threads, seconds }).await
+        }
+        Command::Restore { db, from } => {
+            let cfg = load_config(cli.config.as_ref(), None, &db)?;
+            ensure_data_dir(&cfg)?;
+            backup::restore(&cfg.database_url(), &from).await?;
+            println!("已从 {} 恢复", from.display());
+            Ok(())
+        }
+    }
+}
+
+/// A use-case error as a CLI message naming the field.
+fn describe(e: anjian_app::AppError) -> anyhow::Error {
+    match e {
+        anjian_app::AppError::Invalid(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
+        other => anyhow::anyhow!("{other}"),
+    }
+}

@@ -1,0 +1,153 @@
+//! Typed configuration: defaults < TOML file (`--config` / `ANJIAN_CONFIG`)
+//! < `ANJIAN_*` environment variables < command-line flags.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// `sqlite://path` or `postgres://…`; default `sqlite://<data_dir>/anjian.db`.
+    pub database: Option<String>,
+    /// Where the SQLite database, secret key and attachments live.
+    pub data_dir: PathBuf,
+    /// 64 hex characters; default: generated once into `<data_dir>/secret.key`.
+    pub secret_key: Option<String>,
+    /// Mark the session cookie `Secure`.
+    pub cookie_secure: bool,
+    /// tracing filter, e.g. `info,anjian=debug`.
+    pub log: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database", &self.database.as_deref().map(redact_url))
+            .field("data_dir", &self.data_dir)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))
+            .field("cookie_secure", &self.cookie_secure)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database: None,
+            data_dir: PathBuf::from("data"),
+            secret_key: None,
+            cookie_secure: true,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Flags that override the file and the environment when given.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, o: &Overrides) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        let file = file.map(Path::to_path_buf).or_else(|| std::env::var_os("ANJIAN_CONFIG").map(PathBuf::from));
+        if let Some(f) = &file {
+            if !f.exists() {
+                bail!("配置文件不存在: {}", f.display());
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        let cfg: Config = fig
+            .merge(Env::prefixed("ANJIAN_").ignore(&["config"]))
+            .merge(Serialized::defaults(o))
+            .extract()
+            .context("配置无效")?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.listen
+            .parse::<std::net::SocketAddr>()
+            .with_context(|| format!("listen 地址无效: {}（应如 127.0.0.1:8080）", self.listen))?;
+        if let Some(db) = &self.database {
+            anjian_store::Backend::from_url(db).map_err(|e| anyhow::anyhow!("database: {e}"))?;
+        }
+        if let Some(k) = &self.secret_key {
+            anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!("secret_key: {e}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("anjian.db").display()))
+    }
+
+    /// The configured key, or the one kept in the data directory (created on
+    /// first use with mode 0600).
+    pub fn secrets(&self) -> anyhow::Result<anjian_app::crypto::Secrets> {
+        if let Some(k) = &self.secret_key {
+            return anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!(e));
+        }
+        let path = self.data_dir.join("secret.key");
+        if !path.exists() {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("无法创建数据目录 {}", self.data_dir.display()))?;
+            write_private(&path, &anjian_app::crypto::Secrets::generate_hex())?;
+        }
+        let hex = std::fs::read_to_string(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+        anjian_app::crypto::Secrets::from_hex(&hex).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("无法写入 {}", path.display()))?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+pub fn redact_url(url: &str) -> String {
+    // postgres://user:password@host → postgres://user:***@host
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((u, _)) => format!("{}{u}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://data/a.db"), "sqlite://data/a.db");
+    }
+}

@@ -1,0 +1,191 @@
+//! Loads the generated demo city into the database once; later starts reuse
+//! it. The whole city goes in one transaction: a failed load leaves nothing.
+
+use anjian_app::auth::{self, NewUser};
+use anjian_app::registry::{self, PersonInput};
+use anjian_app::{App, Caller, audit, crypto};
+use anjian_demo::{DemoCity, DemoSize};
+use anjian_store::{enterprises, new_id, now_ms, people, projects, regions, settings};
+use anyhow::Context;
+
+const MARKER: &str = "demo_city";
+
+pub struct Summary {
+    pub reused: bool,
+    pub seed: u64,
+    pub districts: Vec<String>,
+    pub regions: usize,
+    pub enterprises: usize,
+    pub projects: usize,
+    pub people: usize,
+    /// (username, role label, scope) of a few accounts to show.
+    pub logins: Vec<(String, String, String)>,
+}
+
+pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> anyhow::Result<Summary> {
+    let city = anjian_demo::generate(seed, size);
+    let mut c = app.db.read().await?;
+    let existing = settings::get(&mut c, MARKER).await?;
+    drop(c);
+    let reused = existing.is_some();
+    if !reused {
+        load(app, &city, seed).await.context("载入演示城市失败")?;
+    }
+    Ok(summary(&city, seed, reused))
+}
+
+fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
+    let districts: Vec<String> =
+        city.regions.iter().filter(|r| r.level == "district").map(|r| r.code.clone()).collect();
+    let mut logins = Vec::new();
+    let mut seen_roles = std::collections::HashSet::new();
+    for u in &city.users {
+        if seen_roles.insert(u.role) {
+            let scope = u
+                .region_code
+                .clone()
+                .or_else(|| u.enterprise_ids.first().cloned())
+                .unwrap_or_else(|| "全部".into());
+            logins.push((u.username.clone(), u.role.label().to_string(), scope));
+        }
+    }
+    Summary {
+        reused,
+        seed,
+        districts,
+        regions: city.regions.len(),
+        enterprises: city.enterprises.len(),
+        projects: city.projects.len(),
+        people: city.people.len(),
+        logins,
+    }
+}
+
+pub fn banner(s: &Summary) -> String {
+    let mut out = String::new();
+    if s.reused {
+        out.push_str(&format!("演示城市已存在（种子 {}），直接使用。\n", s.seed));
+    } else {
+        out.push_str(&format!("已生成演示城市（种子 {}）。\n", s.seed));
+    }
+    out.push_str(&format!(
+        "区域 {} 个（区县 {} 个），企业 {} 家，在建项目 {} 个，人员 {} 人。\n",
+        s.regions,
+        s.districts.len(),
+        s.enterprises,
+        s.projects,
+        s.people
+    ));
+    out.push_str(&format!("演示账号（密码均为 {}）:\n", anjian_demo::DEMO_PASSWORD));
+    for (u, role, scope) in &s.logins {
+        out.push_str(&format!("  {u:<24} {role:<12} {scope}\n"));
+    }
+    out
+}
+
+async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
+    let sys = Caller::system();
+    let now = now_ms();
+    // One Argon2id hash for the one demo password keeps the load fast.
+    let hash = crypto::hash_password(anjian_demo::DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tx = app.db.begin().await?;
+    for r in &city.regions {
+        let new = regions::NewRegion {
+            code: r.code.clone(),
+            parent_code: r.parent_code.clone(),
+            name: r.name.clone(),
+            level: r.level.clone(),
+            geometry: Some(r.geometry.to_string()),
+            centroid_lon: Some(r.centroid[0]),
+            centroid_lat: Some(r.centroid[1]),
+        };
+        regions::insert(&mut tx, &new, now).await.with_context(|| format!("region {}", r.code))?;
+    }
+    for e in &city.enterprises {
+        let responsible: Vec<registry::ResponsiblePerson> = e
+            .responsible
+            .iter()
+            .map(|p| registry::ResponsiblePerson { role: p.role.clone(), name: p.name.clone(), phone: p.phone.clone() })
+            .collect();
+        let row = enterprises::Enterprise {
+            id: e.id.clone(),
+            uscc: e.uscc.clone(),
+            name: e.name.clone(),
+            industry: e.industry.clone(),
+            address: e.address.clone(),
+            lon: Some(e.lon),
+            lat: Some(e.lat),
+            region_code: e.region_code.clone(),
+            scale: e.scale.clone(),
+            responsible: serde_json::to_string(&responsible)?,
+            created_at: now,
+            updated_at: now,
+        };
+        enterprises::insert(&mut tx, &row).await.with_context(|| format!("enterprise {}", e.id))?;
+        for l in &e.licences {
+            let lic = enterprises::Licence {
+                id: new_id(),
+                enterprise_id: e.id.clone(),
+                kind: l.kind.clone(),
+                number: l.number.clone(),
+                issued_on: Some(l.issued_on.clone()),
+                expires_on: Some(l.expires_on.clone()),
+                created_at: now,
+            };
+            enterprises::insert_licence(&mut tx, &lic).await?;
+        }
+    }
+    for p in &city.projects {
+        let row = projects::Project {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            region_code: p.region_code.clone(),
+            address: p.address.clone(),
+            lon: Some(p.lon),
+            lat: Some(p.lat),
+            builder_id: p.builder_id.clone(),
+            contractor_id: p.contractor_id.clone(),
+            supervisor_id: p.supervisor_id.clone(),
+            start_on: Some(p.start_on.clone()),
+            status: p.status.clone(),
+            created_at: now,
+        };
+        projects::insert(&mut tx, &row).await.with_context(|| format!("project {}", p.id))?;
+    }
+    for p in &city.people {
+        let input = PersonInput {
+            enterprise_id: p.enterprise_id.clone(),
+            name: p.name.clone(),
+            id_number: p.id_number.clone(),
+            job: p.job.clone(),
+            certificates: serde_json::to_value(&p.certificates)?,
+        };
+        let row = registry::prepare_person(app, &input).map_err(|e| anyhow::anyhow!("person {}: {e}", p.id))?;
+        people::insert(&mut tx, &people::Person { id: p.id.clone(), ..row }).await?;
+    }
+    for u in &city.users {
+        let nu = NewUser {
+            username: u.username.clone(),
+            display_name: Some(u.display_name.clone()),
+            role: u.role.as_str().into(),
+            region: u.region_code.clone(),
+            enterprise_ids: u.enterprise_ids.clone(),
+            password: anjian_demo::DEMO_PASSWORD.into(),
+        };
+        auth::insert_user(&mut tx, &sys, &nu, hash.clone()).await.map_err(|e| anyhow::anyhow!("user {}: {e}", u.username))?;
+    }
+    let counts = serde_json::json!({
+        "seed": seed,
+        "regions": city.regions.len(),
+        "enterprises": city.enterprises.len(),
+        "projects": city.projects.len(),
+        "people": city.people.len(),
+        "users": city.users.len(),
+    });
+    audit::record::<(), _>(&mut tx, &sys, "demo_load", "demo_city", &seed.to_string(), None, Some(&counts))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    settings::set(&mut tx, MARKER, &counts.to_string()).await?;
+    tx.commit().await?;
+    Ok(())
+}
