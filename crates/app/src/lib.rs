@@ -11,6 +11,7 @@ mod error;
 pub mod hazards;
 pub mod knowledge;
 pub mod registry;
+pub mod scheduler;
 pub mod time;
 
 pub use error::AppError;

@@ -2,7 +2,7 @@
 //! wrk against the real endpoint and, in the same run, against a plain axum
 //! handler that returns the same JSON bytes from memory (the reference).
 
-use crate::demo_load;
+use anjian_demo::load as demo_load;
 use anjian_app::App;
 use anjian_app::crypto::Secrets;
 use anyhow::{Context, bail};
@@ -34,7 +34,7 @@ pub async fn registry(args: BenchArgs) -> anyhow::Result<()> {
     let db = anjian_store::Db::open(&url).await.context("无法打开数据库")?;
     let backend = db.backend();
     let app = App::new(db, Secrets::from_key(&[42; 32]));
-    let summary = demo_load::ensure_loaded(&app, 2026, anjian_demo::DemoSize::Standard).await?;
+    let summary = demo_load::ensure_loaded(&app, 2026, anjian_demo::DemoSize::Standard).await.map_err(|e| anyhow::anyhow!(e))?;
     let districts = summary.districts.clone();
 
     let login = anjian_app::auth::login(

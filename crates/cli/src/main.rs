@@ -4,7 +4,6 @@
 mod backup;
 mod bench;
 mod config;
-mod demo_load;
 
 use anyhow::{Context, bail};
 use anjian_app::{App, Caller, auth};
@@ -172,7 +171,9 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
         println!("{b}");
     }
     let router = anjian_web::router(app.clone(), cfg.cookie_secure);
-    axum::serve(listener, router)
+    // Reminders, escalations and other queued work.
+    tokio::spawn(anjian_app::scheduler::run_forever(app.clone(), std::time::Duration::from_secs(15)));
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -203,8 +204,8 @@ async fn run() -> anyhow::Result<()> {
             init_tracing(&cfg);
             let app = open_app(&cfg).await?;
             let size = if small { anjian_demo::DemoSize::Small } else { anjian_demo::DemoSize::Standard };
-            let summary = demo_load::ensure_loaded(&app, seed, size).await?;
-            let banner = demo_load::banner(&summary);
+            let summary = anjian_demo::load::ensure_loaded(&app, seed, size).await.map_err(|e| anyhow::anyhow!(e))?;
+            let banner = anjian_demo::load::banner(&summary);
             if no_serve {
                 println!("{banner}");
                 return Ok(());

@@ -4,6 +4,8 @@
 //!
 //! Same seed, same city, byte for byte.
 
+pub mod load;
+
 use anjian_domain::ids::{IdNumber, Uscc};
 use anjian_domain::role::Role;
 use rand::{RngExt, SeedableRng};

@@ -1,12 +1,14 @@
 //! Loads the generated demo city into the database once; later starts reuse
 //! it. The whole city goes in one transaction: a failed load leaves nothing.
+//!
+//! Errors are plain strings naming the record that failed (this runs from
+//! the CLI and from tests).
 
 use anjian_app::auth::{self, NewUser};
 use anjian_app::registry::{self, PersonInput};
 use anjian_app::{App, Caller, audit, crypto};
-use anjian_demo::{DemoCity, DemoSize};
+use crate::{DemoCity, DemoSize};
 use anjian_store::{enterprises, new_id, now_ms, people, projects, regions, settings};
-use anyhow::Context;
 
 const MARKER: &str = "demo_city";
 
@@ -22,14 +24,14 @@ pub struct Summary {
     pub logins: Vec<(String, String, String)>,
 }
 
-pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> anyhow::Result<Summary> {
-    let city = anjian_demo::generate(seed, size);
-    let mut c = app.db.read().await?;
-    let existing = settings::get(&mut c, MARKER).await?;
+pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summary, String> {
+    let city = crate::generate(seed, size);
+    let mut c = app.db.read().await.map_err(|e| e.to_string())?;
+    let existing = settings::get(&mut c, MARKER).await.map_err(|e| e.to_string())?;
     drop(c);
     let reused = existing.is_some();
     if !reused {
-        load(app, &city, seed).await.context("载入演示城市失败")?;
+        load(app, &city, seed).await.map_err(|e| format!("载入演示城市失败: {e}"))?;
     }
     Ok(summary(&city, seed, reused))
 }
@@ -37,10 +39,13 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> anyhow::Resu
 fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
     let districts: Vec<String> =
         city.regions.iter().filter(|r| r.level == "district").map(|r| r.code.clone()).collect();
+    // One account per kind: admin, city, district, street, grid, enterprise head and staff.
     let mut logins = Vec::new();
-    let mut seen_roles = std::collections::HashSet::new();
+    let mut kinds = std::collections::HashSet::new();
     for u in &city.users {
-        if seen_roles.insert(u.role) {
+        let kind = u.username.trim_end_matches(|c: char| c.is_ascii_digit()).split('-').next_back().unwrap_or("").to_string();
+        let kind = if u.username.starts_with("ent") { kind } else { u.username.trim_end_matches(|c: char| c.is_ascii_digit()).to_string() };
+        if kinds.insert(kind) {
             let scope = u
                 .region_code
                 .clone()
@@ -76,19 +81,19 @@ pub fn banner(s: &Summary) -> String {
         s.projects,
         s.people
     ));
-    out.push_str(&format!("演示账号（密码均为 {}）:\n", anjian_demo::DEMO_PASSWORD));
+    out.push_str(&format!("演示账号（密码均为 {}）:\n", crate::DEMO_PASSWORD));
     for (u, role, scope) in &s.logins {
         out.push_str(&format!("  {u:<24} {role:<12} {scope}\n"));
     }
     out
 }
 
-async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
+async fn load(app: &App, city: &DemoCity, seed: u64) -> Result<(), String> {
     let sys = Caller::system();
     let now = now_ms();
     // One Argon2id hash for the one demo password keeps the load fast.
-    let hash = crypto::hash_password(anjian_demo::DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut tx = app.db.begin().await?;
+    let hash = crypto::hash_password(crate::DEMO_PASSWORD).map_err(|e| e.to_string())?;
+    let mut tx = app.db.begin().await.map_err(|e| e.to_string())?;
     for r in &city.regions {
         let new = regions::NewRegion {
             code: r.code.clone(),
@@ -99,7 +104,7 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
             centroid_lon: Some(r.centroid[0]),
             centroid_lat: Some(r.centroid[1]),
         };
-        regions::insert(&mut tx, &new, now).await.with_context(|| format!("region {}", r.code))?;
+        regions::insert(&mut tx, &new, now).await.map_err(|e| format!("region {}: {e}", r.code))?;
     }
     for e in &city.enterprises {
         let responsible: Vec<registry::ResponsiblePerson> = e
@@ -117,11 +122,11 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
             lat: Some(e.lat),
             region_code: e.region_code.clone(),
             scale: e.scale.clone(),
-            responsible: serde_json::to_string(&responsible)?,
+            responsible: serde_json::to_string(&responsible).map_err(|e| e.to_string())?,
             created_at: now,
             updated_at: now,
         };
-        enterprises::insert(&mut tx, &row).await.with_context(|| format!("enterprise {}", e.id))?;
+        enterprises::insert(&mut tx, &row).await.map_err(|err| format!("enterprise {}: {err}", e.id))?;
         for l in &e.licences {
             let lic = enterprises::Licence {
                 id: new_id(),
@@ -132,7 +137,7 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
                 expires_on: Some(l.expires_on.clone()),
                 created_at: now,
             };
-            enterprises::insert_licence(&mut tx, &lic).await?;
+            enterprises::insert_licence(&mut tx, &lic).await.map_err(|e| e.to_string())?;
         }
     }
     for p in &city.projects {
@@ -150,7 +155,7 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
             status: p.status.clone(),
             created_at: now,
         };
-        projects::insert(&mut tx, &row).await.with_context(|| format!("project {}", p.id))?;
+        projects::insert(&mut tx, &row).await.map_err(|e| format!("project {}: {e}", p.id))?;
     }
     for p in &city.people {
         let input = PersonInput {
@@ -158,10 +163,10 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
             name: p.name.clone(),
             id_number: p.id_number.clone(),
             job: p.job.clone(),
-            certificates: serde_json::to_value(&p.certificates)?,
+            certificates: serde_json::to_value(&p.certificates).map_err(|e| e.to_string())?,
         };
-        let row = registry::prepare_person(app, &input).map_err(|e| anyhow::anyhow!("person {}: {e}", p.id))?;
-        people::insert(&mut tx, &people::Person { id: p.id.clone(), ..row }).await?;
+        let row = registry::prepare_person(app, &input).map_err(|e| format!("person {}: {e}", p.id))?;
+        people::insert(&mut tx, &people::Person { id: p.id.clone(), ..row }).await.map_err(|e| e.to_string())?;
     }
     for u in &city.users {
         let nu = NewUser {
@@ -170,9 +175,9 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
             role: u.role.as_str().into(),
             region: u.region_code.clone(),
             enterprise_ids: u.enterprise_ids.clone(),
-            password: anjian_demo::DEMO_PASSWORD.into(),
+            password: crate::DEMO_PASSWORD.into(),
         };
-        auth::insert_user(&mut tx, &sys, &nu, hash.clone()).await.map_err(|e| anyhow::anyhow!("user {}: {e}", u.username))?;
+        auth::insert_user(&mut tx, &sys, &nu, hash.clone()).await.map_err(|e| format!("user {}: {e}", u.username))?;
     }
     let counts = serde_json::json!({
         "seed": seed,
@@ -184,8 +189,8 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> anyhow::Result<()> {
     });
     audit::record::<(), _>(&mut tx, &sys, "demo_load", "demo_city", &seed.to_string(), None, Some(&counts))
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    settings::set(&mut tx, MARKER, &counts.to_string()).await?;
-    tx.commit().await?;
+        .map_err(|e| e.to_string())?;
+    settings::set(&mut tx, MARKER, &counts.to_string()).await.map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
     Ok(())
 }

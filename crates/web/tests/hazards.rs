@@ -1,0 +1,266 @@
+//! Hazard governance through the API, on the small demo city, on SQLite and
+//! PostgreSQL.
+
+use anjian_app::App;
+use anjian_app::crypto::Secrets;
+use anjian_demo::{DEMO_PASSWORD, DemoSize};
+use anjian_store::both_backends;
+use anjian_store::testing::TestDb;
+use anjian_web::WebOptions;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Env {
+    t: TestDb,
+    app: App,
+    router: axum::Router,
+    city: anjian_demo::DemoCity,
+}
+
+impl Env {
+    async fn new(b: anjian_store::Backend, public_per_minute: u32) -> Env {
+        let t = TestDb::new(b).await;
+        let app = App::new(t.db.clone(), Secrets::from_key(&[5; 32]));
+        anjian_demo::load::ensure_loaded(&app, 11, DemoSize::Small).await.unwrap();
+        let opts = WebOptions { cookie_secure: true, public_reports_per_minute: public_per_minute, trust_forwarded: true };
+        let router = anjian_web::router_with(app.clone(), opts);
+        Env { t, app, router, city: anjian_demo::generate(11, DemoSize::Small) }
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let s = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24).await.unwrap();
+        (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn call(&self, m: Method, uri: &str, token: Option<&str>, body: Option<Value>, key: Option<&str>) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(m).uri(uri).header("x-forwarded-for", "203.0.113.7");
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if let Some(k) = key {
+            b = b.header("idempotency-key", k);
+        }
+        let req = match body {
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    async fn login(&self, u: &str) -> String {
+        let (s, v) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": u, "password": DEMO_PASSWORD})), None).await;
+        assert_eq!(s, StatusCode::OK, "{u}: {v}");
+        v["token"].as_str().unwrap().into()
+    }
+
+    /// The centre of the first grid and its code.
+    fn grid_point(&self) -> (f64, f64, String) {
+        let g = self.city.grids().next().unwrap();
+        (g.centroid[0], g.centroid[1], g.code.clone())
+    }
+
+    async fn hazard_count(&self) -> i64 {
+        let mut c = self.app.db.read().await.unwrap();
+        anjian_store::hazards::count(&mut c).await.unwrap()
+    }
+}
+
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0,
+    0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A,
+    0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+both_backends! {
+    async fn public_report_gets_a_tracking_code_and_retries_do_not_duplicate(b: Backend) {
+        let e = Env::new(b, 100).await;
+        let (lng, lat, grid) = e.grid_point();
+        let body = json!({"description": "小区地下车库消防通道被杂物堵塞", "lat": lat, "lng": lng, "contact": "13800000000"});
+        let (s, v) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(body.clone()), Some("retry-1")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let code = v["tracking_code"].as_str().unwrap().to_string();
+        assert_eq!(code.len(), 10);
+        let (s, again) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(body.clone()), Some("retry-1")).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(again["tracking_code"], code.as_str(), "same key, same report");
+        assert_eq!(e.hazard_count().await, 1);
+        let (_, other) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(body), Some("retry-2")).await;
+        assert_ne!(other["tracking_code"], code.as_str());
+        assert_eq!(e.hazard_count().await, 2);
+
+        // The public page: state and public steps, nothing about the reporter.
+        let (s, st) = e.call(Method::GET, &format!("/api/v1/public/hazards/{code}"), None, None, None).await;
+        assert_eq!(s, StatusCode::OK, "{st}");
+        assert_eq!(st["state"], "reported");
+        assert_eq!(st["timeline"][0]["event"], "report");
+        let text = st.to_string();
+        assert!(!text.contains("13800000000") && !text.contains("actor") && !text.contains("public\""), "{text}");
+        let (s, _) = e.call(Method::GET, "/api/v1/public/hazards/ZZZZZZZZZZ", None, None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // Snapped to the grid containing the point; the contact is encrypted at rest.
+        let admin = e.login("admin").await;
+        let (_, list) = e.call(Method::GET, "/api/v1/hazards?channel=public", Some(&admin), None, None).await;
+        assert_eq!(list["total"], 2);
+        assert_eq!(list["items"][0]["region_code"], grid.as_str());
+        assert!(!list.to_string().contains("13800000000"));
+        let mut c = e.app.db.read().await.unwrap();
+        let enc: Vec<u8> = sqlx::query_scalar("SELECT reporter_contact_enc FROM hazards LIMIT 1").fetch_one(&mut *c).await.unwrap();
+        assert!(!String::from_utf8_lossy(&enc).contains("13800000000"));
+        drop(c);
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn public_report_validation_and_rate_limit(b: Backend) {
+        let e = Env::new(b, 3).await;
+        let (lng, lat, _) = e.grid_point();
+        let (s, v) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(json!({"description": "远方", "lat": 31.2, "lng": 121.5})), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["error"]["field"], "lat", "outside the city");
+        let (s, v) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(json!({"description": "  ", "lat": lat, "lng": lng})), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["error"]["field"], "description");
+        let (s, v) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(json!({"description": "x", "lng": lng})), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["error"]["field"], "lat", "missing field named");
+        // The fourth request from the same address within a minute is refused.
+        let (s, v) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(json!({"description": "x", "lat": lat, "lng": lng})), None).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+        assert_eq!(v["error"]["code"], "rate_limited");
+        assert_eq!(e.hazard_count().await, 0, "nothing stored");
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn multipart_public_report_stores_photos_checked_by_content(b: Backend) {
+        let e = Env::new(b, 100).await;
+        let (lng, lat, _) = e.grid_point();
+        let boundary = "XyZ";
+        let part = |name: &str, value: &str| format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
+        let mut body = Vec::new();
+        body.extend(part("description", "工地围挡倒塌压到人行道").as_bytes());
+        body.extend(part("lat", &lat.to_string()).as_bytes());
+        body.extend(part("lng", &lng.to_string()).as_bytes());
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+        body.extend(PNG);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post("/api/v1/public/hazards")
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        let (s, v) = e.send(req).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let admin = e.login("admin").await;
+        let (_, list) = e.call(Method::GET, "/api/v1/hazards", Some(&admin), None, None).await;
+        let id = list["items"][0]["id"].as_str().unwrap();
+        let (_, tl) = e.call(Method::GET, &format!("/api/v1/hazards/{id}/timeline"), Some(&admin), None, None).await;
+        let sha = tl["events"][0]["attachments"][0].as_str().unwrap().to_string();
+        assert_eq!(sha.len(), 64);
+        let req = Request::get(format!("/api/v1/attachments/{sha}")).header(header::AUTHORIZATION, format!("Bearer {admin}")).body(Body::empty()).unwrap();
+        let res = e.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "image/png");
+        // A file that is not an image is refused whatever its name says.
+        let mut bad = Vec::new();
+        bad.extend(part("description", "x").as_bytes());
+        bad.extend(part("lat", &lat.to_string()).as_bytes());
+        bad.extend(part("lng", &lng.to_string()).as_bytes());
+        bad.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nMZ this is a program\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post("/api/v1/public/hazards")
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(bad))
+            .unwrap();
+        let (s, v) = e.send(req).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["field"], "photos[0]");
+        assert_eq!(e.hazard_count().await, 1);
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn officer_reports_are_idempotent_scoped_and_notify_the_grid(b: Backend) {
+        let e = Env::new(b, 100).await;
+        let (lng, lat, grid) = e.grid_point();
+        let officer = e.login("district01").await;
+        let body = json!({"channel": "grid_patrol", "description": "沿街商铺私拉电线给电动车充电", "lng": lng, "lat": lat});
+        let (s, a) = e.call(Method::POST, "/api/v1/hazards", Some(&officer), Some(body.clone()), Some("k1")).await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let (_, again) = e.call(Method::POST, "/api/v1/hazards", Some(&officer), Some(body.clone()), Some("k1")).await;
+        assert_eq!(a["id"], again["id"]);
+        assert_eq!(e.hazard_count().await, 1);
+        assert_eq!(a["region_code"], grid.as_str());
+        assert_eq!(a["state"], "reported");
+        assert_eq!(a["needs_classification"], true);
+        assert!(a["code"].as_str().unwrap().starts_with("YH"));
+        // Another district's officer reporting into district 01 is refused.
+        let (s, _) = e.call(Method::POST, "/api/v1/hazards", Some(&e.login("district02").await), Some(body.clone()), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // The grid officer of that grid is told about the new report.
+        let grid_user = e.city.users.iter().find(|u| u.region_code.as_deref() == Some(grid.as_str())).unwrap().username.clone();
+        let gt = e.login(&grid_user).await;
+        let (_, inbox) = e.call(Method::GET, "/api/v1/notifications?unread=true", Some(&gt), None, None).await;
+        assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox}");
+        assert!(inbox[0]["title"].as_str().unwrap().contains("待分类"));
+        let nid = inbox[0]["id"].as_str().unwrap();
+        let (s, _) = e.call(Method::POST, &format!("/api/v1/notifications/{nid}/read"), Some(&gt), None, None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, inbox) = e.call(Method::GET, "/api/v1/notifications?unread=true", Some(&gt), None, None).await;
+        assert_eq!(inbox.as_array().unwrap().len(), 0);
+        // Enterprise staff report self-checks only.
+        let (s, v) = e.call(Method::POST, "/api/v1/hazards", Some(&e.login("ent0001-staff").await), Some(body), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["error"]["field"], "channel");
+        // Dismissing needs a reason and is recorded on the timeline and audit log.
+        let id = a["id"].as_str().unwrap();
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/hazards/{id}/actions"), Some(&officer), Some(json!({"action": "dismiss"})), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["error"]["field"], "note");
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/hazards/{id}/actions"), Some(&officer), Some(json!({"action": "dismiss", "note": "经核实为临时充电，已当场整改"})), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["state"], "dismissed");
+        let (_, tl) = e.call(Method::GET, &format!("/api/v1/hazards/{id}/timeline"), Some(&officer), None, None).await;
+        let events: Vec<&str> = tl["events"].as_array().unwrap().iter().map(|x| x["event"].as_str().unwrap()).collect();
+        assert_eq!(events, ["report", "dismiss"]);
+        assert_eq!(tl["events"][1]["state_before"], "reported");
+        let admin = e.login("admin").await;
+        let (_, audit) = e.call(Method::GET, &format!("/api/v1/audit?entity=hazard&entity_id={id}"), Some(&admin), None, None).await;
+        assert_eq!(audit["total"], 2);
+        // A dismissed hazard accepts no more actions.
+        let (s, _) = e.call(Method::POST, &format!("/api/v1/hazards/{id}/actions"), Some(&officer), Some(json!({"action": "start"})), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn counts_agree_with_a_direct_count(b: Backend) {
+        let e = Env::new(b, 1000).await;
+        let (lng, lat, _) = e.grid_point();
+        for i in 0..5 {
+            let (s, _) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(json!({"description": format!("隐患{i}"), "lat": lat, "lng": lng})), None).await;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+        let city = e.login("city").await;
+        let (s, c) = e.call(Method::GET, "/api/v1/hazards/counts", Some(&city), None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(c["found"], 5);
+        assert_eq!(c["reported"], 5);
+        assert_eq!(c["rectification_rate"], 0.0);
+        let (_, c2) = e.call(Method::GET, "/api/v1/hazards/counts?region=379902", Some(&city), None, None).await;
+        assert_eq!(c2["found"], 0, "the first grid is in district 01");
+        let (_, list) = e.call(Method::GET, "/api/v1/hazards?q=隐患3", Some(&city), None, None).await;
+        assert_eq!(list["total"], 1);
+        let (s, v) = e.call(Method::GET, "/api/v1/hazards?state=bogus", Some(&city), None, None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["error"]["field"], "state");
+        e.t.cleanup().await;
+    }
+}
