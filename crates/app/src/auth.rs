@@ -113,19 +113,13 @@ pub async fn login(app: &App, req: &LoginRequest) -> Result<LoginResponse> {
 
 /// The caller behind a bearer token or session cookie value.
 pub async fn authenticate(app: &App, token: &str) -> Result<Caller> {
-    let h = token_hash(token);
-    let mut c = app.db.read().await?;
-    let now = now_ms();
-    let (user_id, csrf) = if token.starts_with("ajs_") {
-        let s = accounts::session(&mut c, &h, now).await?.ok_or(AppError::Unauthorized)?;
-        (s.user_id, Some(s.csrf))
-    } else if token.starts_with("ajt_") {
-        let t = accounts::token_by_hash(&mut c, &h).await?.ok_or(AppError::Unauthorized)?;
-        (t.user_id, None)
-    } else {
+    let is_session = token.starts_with("ajs_");
+    if !is_session && !token.starts_with("ajt_") {
         return Err(AppError::Unauthorized);
-    };
-    let user = accounts::user_by_id(&mut c, &user_id).await?.ok_or(AppError::Unauthorized)?;
+    }
+    let mut c = app.db.read().await?;
+    let (user, csrf) =
+        accounts::user_by_credential(&mut c, &token_hash(token), is_session, now_ms()).await?.ok_or(AppError::Unauthorized)?;
     if user.disabled != 0 {
         return Err(AppError::Unauthorized);
     }
@@ -134,7 +128,8 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Caller> {
 
 async fn caller_for(c: &mut AnyConnection, user: &User, csrf: Option<String>) -> Result<Caller> {
     let role = Role::parse("role", &user.role).map_err(|_| AppError::Internal(format!("bad role {}", user.role)))?;
-    let enterprise_ids = accounts::enterprises_of(c, &user.id).await?;
+    // Only enterprise accounts are linked to enterprises: skip the query otherwise.
+    let enterprise_ids = if role.is_regulator() { vec![] } else { accounts::enterprises_of(c, &user.id).await? };
     let scope = match role {
         Role::SuperAdmin => Scope::All,
         Role::CitySupervisor | Role::RegionOfficer => {

@@ -182,3 +182,23 @@ pub async fn revoke_token(c: &mut AnyConnection, id: &str, now: i64) -> Result<(
 pub async fn count_users(c: &mut AnyConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await?)
 }
+
+/// The user behind a live session or API token, in one query.
+pub async fn user_by_credential(c: &mut AnyConnection, token_hash: &str, is_session: bool, now: i64) -> Result<Option<(User, Option<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: User,
+        csrf: Option<String>,
+    }
+    let sql = if is_session {
+        "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.region_code, u.disabled, u.created_at, s.csrf \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+    } else {
+        "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.region_code, u.disabled, u.created_at, \
+         CAST(NULL AS TEXT) AS csrf FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND $2 >= 0"
+    };
+    let row: Option<Row> = sqlx::query_as(sql).bind(token_hash).bind(now).fetch_optional(c).await?;
+    Ok(row.map(|r| (r.user, r.csrf)))
+}
