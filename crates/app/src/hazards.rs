@@ -20,6 +20,8 @@ pub const DAY_MS: i64 = 86_400_000;
 pub const REMINDER_BEFORE_MS: i64 = 72 * 3_600_000;
 /// After an escalation the next level is given this long before escalating again.
 pub const ESCALATION_STEP_MS: i64 = 3 * DAY_MS;
+/// The regulator re-checks a major hazard within this long of the close-out application.
+pub const RECHECK_WINDOW_MS: i64 = 10 * DAY_MS;
 
 /// (code, label) of every reporting channel.
 pub const CHANNELS: &[(&str, &str)] = &[
@@ -69,6 +71,10 @@ pub struct HazardView {
     pub assignee_user_id: Option<String>,
     pub reported_at: String,
     pub closed_at: Option<String>,
+    /// Major hazards: the re-check is due by (10 days after the close-out application).
+    pub recheck_due: Option<String>,
+    /// Major hazards: the re-check is overdue, or was done after its due date.
+    pub recheck_late: bool,
     /// Actions the state allows (the caller's role decides which succeed).
     pub actions: Vec<String>,
 }
@@ -105,6 +111,8 @@ fn view(app: &App, h: &Hazard, now: i64) -> HazardView {
         assignee_user_id: h.assignee_user_id.clone(),
         reported_at: crate::time::fmt_local(h.reported_at),
         closed_at: h.closed_at.map(crate::time::fmt_local),
+        recheck_due: h.closeout_applied_at.map(|a| crate::time::fmt_local(a + RECHECK_WINDOW_MS)),
+        recheck_late: h.closeout_applied_at.is_some_and(|a| h.rechecked_at.unwrap_or(now) > a + RECHECK_WINDOW_MS),
         actions: hazard::available_events(state).iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -383,6 +391,8 @@ async fn create(
         updated_at: now,
         closed_at: None,
         reminded_at: None,
+        closeout_applied_at: None,
+        rechecked_at: None,
     };
     hazards::insert(c, &h).await?;
     let actor = caller.cloned().unwrap_or_else(public_actor);
@@ -597,6 +607,10 @@ async fn apply(
     let now = now_ms();
     let before = status_of(&h);
     let before_audit = audit_view(&h);
+    let major = h.grade == Grade::Major.as_str();
+    if major && matches!(ev, Event::Submit) && hazards::plan(c, &h.id).await?.is_none() {
+        return Err(AppError::field("plan", "重大事故隐患须先提交治理方案，方可申请销号"));
+    }
     let next = hazard::transition(&before, &ev, party, now).map_err(|e| match e {
         TransitionError::WrongParty { .. } => AppError::Forbidden,
         other => AppError::field("action", other.to_string()),
@@ -608,6 +622,13 @@ async fn apply(
     h.updated_at = now;
     if next.state == State::Closed {
         h.closed_at = Some(now);
+    }
+    if major && matches!(ev, Event::Submit) {
+        h.closeout_applied_at = Some(now);
+        h.rechecked_at = None;
+    }
+    if major && matches!(ev, Event::Accept | Event::Reject) {
+        h.rechecked_at = Some(now);
     }
     if matches!(ev, Event::Dispute) {
         h.enterprise_id = None;
@@ -841,6 +862,9 @@ fn event_label(name: &str) -> &'static str {
         "accept" => "验收通过（销号）",
         "reject" => "验收不通过",
         "escalate" => "超期升级",
+        "plan_submitted" => "提交治理方案",
+        "plan_revised" => "修改治理方案",
+        "listed" => "挂牌督办",
         _ => "",
     }
 }
@@ -946,6 +970,10 @@ pub struct HazardFilter {
     pub q: Option<String>,
     /// Only hazards assigned to me.
     pub mine: Option<bool>,
+    /// Only hazards listed for supervision (挂牌督办).
+    pub listed: Option<bool>,
+    /// Only major hazards whose regulator re-check is late (over 10 days).
+    pub recheck_late: Option<bool>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -991,6 +1019,8 @@ fn query_of(caller: &Caller, f: &HazardFilter) -> Result<HazardQuery> {
         reported_to: f.to.as_deref().map(|d| start_of_day_ms("to", d).map(|t| t + DAY_MS)).transpose()?,
         text: f.q.clone().filter(|q| !q.trim().is_empty()),
         assignee_user_id: f.mine.filter(|m| *m).map(|_| caller.user_id.clone()),
+        listed: f.listed,
+        recheck_late_at: f.recheck_late.filter(|r| *r).map(|_| (now_ms(), RECHECK_WINDOW_MS)),
     })
 }
 
@@ -1219,4 +1249,164 @@ impl GridIndex {
 /// Loads the grid index from the database.
 pub async fn load_grids(c: &mut AnyConnection) -> Result<GridIndex> {
     Ok(GridIndex::build(regions::grid_geometries(c).await?))
+}
+
+// ------------------------------------------------------- major hazards (H5)
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanInput {
+    /// 治理的目标和任务
+    pub objective: String,
+    /// 采取的方法和措施
+    pub methods: String,
+    /// 经费和物资的落实
+    pub funds: String,
+    /// 负责治理的机构和人员
+    pub responsible: String,
+    /// 治理的时限和要求, `YYYY-MM-DD`
+    pub deadline_on: String,
+    /// 安全措施
+    pub safety_measures: String,
+    /// 应急预案
+    pub emergency_plan: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListingView {
+    /// city | district
+    pub level: String,
+    pub note: String,
+    pub listed_at: String,
+    pub delisted_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MajorView {
+    pub plan: Option<PlanInput>,
+    pub plan_submitted_at: Option<String>,
+    pub listing: Option<ListingView>,
+    pub recheck_due: Option<String>,
+    pub recheck_late: bool,
+}
+
+async fn major_hazard(c: &mut AnyConnection, caller: &Caller, id: &str) -> Result<Hazard> {
+    let h = visible(c, caller, id).await?;
+    if h.grade != Grade::Major.as_str() {
+        return Err(AppError::field("grade", "仅重大事故隐患需要治理方案和挂牌督办"));
+    }
+    Ok(h)
+}
+
+pub async fn major(app: &App, caller: &Caller, id: &str) -> Result<MajorView> {
+    let mut c = app.db.read().await?;
+    let h = visible(&mut c, caller, id).await?;
+    let plan = hazards::plan(&mut c, &h.id).await?;
+    let listing = hazards::listing(&mut c, &h.id).await?;
+    let v = view(app, &h, now_ms());
+    Ok(MajorView {
+        plan_submitted_at: plan.as_ref().map(|p| crate::time::fmt_local(p.submitted_at)),
+        plan: plan.map(|p| PlanInput {
+            objective: p.objective,
+            methods: p.methods,
+            funds: p.funds,
+            responsible: p.responsible,
+            deadline_on: p.deadline_on,
+            safety_measures: p.safety_measures,
+            emergency_plan: p.emergency_plan,
+        }),
+        listing: listing.map(|l| ListingView {
+            level: l.level,
+            note: l.note,
+            listed_at: crate::time::fmt_local(l.listed_at),
+            delisted_at: l.delisted_at.map(crate::time::fmt_local),
+        }),
+        recheck_due: v.recheck_due,
+        recheck_late: v.recheck_late,
+    })
+}
+
+/// Submits or revises the governance plan (治理方案) of a major hazard: the
+/// responsible enterprise's head, or a regulator in scope.
+pub async fn put_plan(app: &App, caller: &Caller, id: &str, p: &PlanInput) -> Result<MajorView> {
+    caller.require(caller.role.is_regulator() || caller.role == Role::EnterpriseHead)?;
+    let mut tx = app.db.begin().await?;
+    let h = major_hazard(&mut tx, caller, id).await?;
+    let parts = [
+        ("objective", &p.objective),
+        ("methods", &p.methods),
+        ("funds", &p.funds),
+        ("responsible", &p.responsible),
+        ("safety_measures", &p.safety_measures),
+        ("emergency_plan", &p.emergency_plan),
+    ];
+    for (field, v) in parts {
+        if v.trim().is_empty() {
+            return Err(AppError::field(field, "治理方案的七项内容均须填写"));
+        }
+        if v.chars().count() > 5000 {
+            return Err(AppError::field(field, "每项不超过5000字"));
+        }
+    }
+    anjian_domain::registry::validate_date("deadline_on", &p.deadline_on)?;
+    let now = now_ms();
+    let before = hazards::plan(&mut tx, &h.id).await?;
+    let row = hazards::Plan {
+        hazard_id: h.id.clone(),
+        objective: p.objective.trim().into(),
+        methods: p.methods.trim().into(),
+        funds: p.funds.trim().into(),
+        responsible: p.responsible.trim().into(),
+        deadline_on: p.deadline_on.clone(),
+        safety_measures: p.safety_measures.trim().into(),
+        emergency_plan: p.emergency_plan.trim().into(),
+        submitted_by: caller.actor_id(),
+        submitted_at: before.as_ref().map(|b| b.submitted_at).unwrap_or(now),
+        updated_at: now,
+    };
+    hazards::put_plan(&mut tx, &row).await?;
+    let name = if before.is_some() { "plan_revised" } else { "plan_submitted" };
+    event(&mut tx, &h, caller, party_of(caller), name, Some(&h.state), None, serde_json::json!({"deadline_on": p.deadline_on}), &[], false).await?;
+    audit::record(&mut tx, caller, name, "hazard_plan", &h.id, before.as_ref(), Some(&row)).await?;
+    tx.commit().await?;
+    major(app, caller, id).await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ListingInput {
+    /// city | district: who supervises the listing.
+    pub level: String,
+    pub note: String,
+}
+
+/// Lists a major hazard for supervision (挂牌督办). Regulators.
+pub async fn list_for_supervision(app: &App, caller: &Caller, id: &str, i: &ListingInput) -> Result<MajorView> {
+    caller.require(caller.role.is_regulator())?;
+    let mut tx = app.db.begin().await?;
+    let h = major_hazard(&mut tx, caller, id).await?;
+    if !matches!(i.level.as_str(), "city" | "district") {
+        return Err(AppError::field("level", "应为 city 或 district"));
+    }
+    if i.note.trim().is_empty() {
+        return Err(AppError::field("note", "请填写督办要求"));
+    }
+    if hazards::listing(&mut tx, &h.id).await?.is_some_and(|l| l.delisted_at.is_none()) {
+        return Err(AppError::Conflict { field: "listing".into() });
+    }
+    let l = hazards::Listing {
+        hazard_id: h.id.clone(),
+        level: i.level.clone(),
+        note: i.note.trim().into(),
+        listed_by: caller.actor_id(),
+        listed_at: now_ms(),
+        delisted_at: None,
+    };
+    hazards::put_listing(&mut tx, &l).await?;
+    event(&mut tx, &h, caller, Party::Regulator, "listed", Some(&h.state), Some(&l.note), serde_json::json!({"level": l.level}), &[], true).await?;
+    audit::record::<(), _>(&mut tx, caller, "listed", "hazard_listing", &h.id, None, Some(&l)).await?;
+    if let Some(e) = &h.enterprise_id {
+        let to = notifications::enterprise_users(&mut tx, e, "enterprise-head").await?;
+        notify(&mut tx, &to, "listed", &format!("重大隐患 {} 已挂牌督办", h.code), &l.note, &h.id).await?;
+    }
+    tx.commit().await?;
+    major(app, caller, id).await
 }

@@ -37,17 +37,21 @@ pub struct Hazard {
     pub updated_at: i64,
     pub closed_at: Option<i64>,
     pub reminded_at: Option<i64>,
+    /// Major hazards: when the unit applied for close-out (the re-check clock starts).
+    pub closeout_applied_at: Option<i64>,
+    /// Major hazards: when the regulator re-checked (accepted or rejected).
+    pub rechecked_at: Option<i64>,
 }
 
 pub const COLS: &str = "id, code, tracking_code, channel, description, lon, lat, region_code, enterprise_id, project_id, \
     taxonomy_item, classify_confidence, needs_classification, grade, grade_basis, state, deadline_ms, extension_until_ms, \
     escalation_level, assignee_user_id, reporter_user_id, reporter_contact_enc, idempotency_key, reported_at, updated_at, \
-    closed_at, reminded_at";
+    closed_at, reminded_at, closeout_applied_at, rechecked_at";
 
 pub async fn insert(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO hazards ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+         $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
     )))
     .bind(&h.id)
     .bind(&h.code)
@@ -76,6 +80,8 @@ pub async fn insert(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
     .bind(h.updated_at)
     .bind(h.closed_at)
     .bind(h.reminded_at)
+    .bind(h.closeout_applied_at)
+    .bind(h.rechecked_at)
     .execute(c)
     .await
     .map_err(StoreError::unique("idempotency_key"))?;
@@ -88,7 +94,7 @@ pub async fn update(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
         "UPDATE hazards SET enterprise_id = $2, project_id = $3, taxonomy_item = $4, classify_confidence = $5, \
          needs_classification = $6, grade = $7, grade_basis = $8, state = $9, deadline_ms = $10, extension_until_ms = $11, \
          escalation_level = $12, assignee_user_id = $13, updated_at = $14, closed_at = $15, reminded_at = $16, \
-         region_code = $17 WHERE id = $1",
+         region_code = $17, closeout_applied_at = $18, rechecked_at = $19 WHERE id = $1",
     )
     .bind(&h.id)
     .bind(&h.enterprise_id)
@@ -107,6 +113,8 @@ pub async fn update(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
     .bind(h.closed_at)
     .bind(h.reminded_at)
     .bind(&h.region_code)
+    .bind(h.closeout_applied_at)
+    .bind(h.rechecked_at)
     .execute(c)
     .await?;
     if r.rows_affected() == 0 {
@@ -150,6 +158,10 @@ pub struct HazardQuery {
     pub reported_to: Option<i64>,
     pub text: Option<String>,
     pub assignee_user_id: Option<String>,
+    /// Only hazards listed for supervision (挂牌督办) and not delisted.
+    pub listed: Option<bool>,
+    /// Major hazards whose re-check is (or was) later than `recheck_days` after the application.
+    pub recheck_late_at: Option<(i64, i64)>,
 }
 
 fn filter(scope: &Scope, q: &HazardQuery) -> Filter {
@@ -192,6 +204,19 @@ fn filter(scope: &Scope, q: &HazardQuery) -> Filter {
     }
     if let Some(v) = &q.assignee_user_id {
         f.and("assignee_user_id = {}", Bind::Text(v.clone()));
+    }
+    if let Some(true) = q.listed {
+        f.and_raw("id IN (SELECT hazard_id FROM hazard_listings WHERE delisted_at IS NULL)");
+    }
+    if let Some((now, window)) = q.recheck_late_at {
+        // Applied and either still waiting past the window, or re-checked after it.
+        let a = f.next(Bind::Int(window));
+        let b = f.next(Bind::Int(now));
+        let c = f.next(Bind::Int(window));
+        f.and_raw(format!(
+            "closeout_applied_at IS NOT NULL AND ((rechecked_at IS NULL AND closeout_applied_at + {a} < {b}) \
+             OR (rechecked_at IS NOT NULL AND rechecked_at > closeout_applied_at + {c}))"
+        ));
     }
     f
 }
@@ -320,4 +345,81 @@ pub async fn hazards_with_attachment(c: &mut AnyConnection, sha256: &str) -> Res
         .bind(format!("%\"{sha256}\"%"))
         .fetch_all(c)
         .await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Plan {
+    pub hazard_id: String,
+    pub objective: String,
+    pub methods: String,
+    pub funds: String,
+    pub responsible: String,
+    pub deadline_on: String,
+    pub safety_measures: String,
+    pub emergency_plan: String,
+    pub submitted_by: Option<String>,
+    pub submitted_at: i64,
+    pub updated_at: i64,
+}
+
+const PLAN_COLS: &str = "hazard_id, objective, methods, funds, responsible, deadline_on, safety_measures, emergency_plan, submitted_by, submitted_at, updated_at";
+
+pub async fn plan(c: &mut AnyConnection, hazard_id: &str) -> Result<Option<Plan>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {PLAN_COLS} FROM hazard_plans WHERE hazard_id = $1")))
+        .bind(hazard_id)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// Inserts or replaces the plan of a hazard.
+pub async fn put_plan(c: &mut AnyConnection, p: &Plan) -> Result<()> {
+    sqlx::query("DELETE FROM hazard_plans WHERE hazard_id = $1").bind(&p.hazard_id).execute(&mut *c).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO hazard_plans ({PLAN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    )))
+    .bind(&p.hazard_id)
+    .bind(&p.objective)
+    .bind(&p.methods)
+    .bind(&p.funds)
+    .bind(&p.responsible)
+    .bind(&p.deadline_on)
+    .bind(&p.safety_measures)
+    .bind(&p.emergency_plan)
+    .bind(&p.submitted_by)
+    .bind(p.submitted_at)
+    .bind(p.updated_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Listing {
+    pub hazard_id: String,
+    pub level: String,
+    pub note: String,
+    pub listed_by: Option<String>,
+    pub listed_at: i64,
+    pub delisted_at: Option<i64>,
+}
+
+pub async fn listing(c: &mut AnyConnection, hazard_id: &str) -> Result<Option<Listing>> {
+    Ok(sqlx::query_as("SELECT hazard_id, level, note, listed_by, listed_at, delisted_at FROM hazard_listings WHERE hazard_id = $1")
+        .bind(hazard_id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn put_listing(c: &mut AnyConnection, l: &Listing) -> Result<()> {
+    sqlx::query("DELETE FROM hazard_listings WHERE hazard_id = $1").bind(&l.hazard_id).execute(&mut *c).await?;
+    sqlx::query("INSERT INTO hazard_listings (hazard_id, level, note, listed_by, listed_at, delisted_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&l.hazard_id)
+        .bind(&l.level)
+        .bind(&l.note)
+        .bind(&l.listed_by)
+        .bind(l.listed_at)
+        .bind(l.delisted_at)
+        .execute(c)
+        .await?;
+    Ok(())
 }

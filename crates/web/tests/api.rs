@@ -506,6 +506,12 @@ both_backends! {
                 Some(json!({"taxonomy_item": "x"})), outsiders.to_vec()),
             (Method::POST, "/api/v1/hazards/{id}/grade", format!("/api/v1/hazards/{hazard_b}/grade"),
                 Some(json!({"grade": "major", "reason": "越权"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/hazards/{id}/major", format!("/api/v1/hazards/{hazard_b}/major"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/hazards/{id}/plan", format!("/api/v1/hazards/{hazard_b}/plan"), Some(json!({
+                "objective": "x", "methods": "x", "funds": "x", "responsible": "x", "deadline_on": "2027-01-01",
+                "safety_measures": "x", "emergency_plan": "x"})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/hazards/{id}/listing", format!("/api/v1/hazards/{hazard_b}/listing"),
+                Some(json!({"level": "city", "note": "越权"})), outsiders.to_vec()),
             (Method::GET, "/api/v1/attachments/{sha256}", format!("/api/v1/attachments/{photo}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/notifications/{id}/read", format!("/api/v1/notifications/{note_b}/read"), None, outsiders.to_vec()),
             // Own-account endpoints: no data of others to leak; anonymous is refused.

@@ -3,7 +3,8 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth};
 use crate::AppState;
 use anjian_app::hazards::{
-    self, ActionInput, ClassifyInput, GradeChangeInput, HazardCounts, HazardFilter, HazardView, ReportInput, Timeline,
+    self, ActionInput, ClassifyInput, GradeChangeInput, HazardCounts, HazardFilter, HazardView, ListingInput, MajorView, PlanInput,
+    ReportInput, Timeline,
 };
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -77,4 +78,25 @@ pub async fn classify(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<S
     responses((status = 200, body = HazardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn grade(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<GradeChangeInput>) -> ApiResult<Json<HazardView>> {
     Ok(Json(hazards::change_grade(&s.app, &c, &id, &i).await?))
+}
+
+/// A major hazard's governance plan, 挂牌督办 listing and re-check status.
+#[utoipa::path(get, path = "/api/v1/hazards/{id}/major", tag = "hazards", params(("id" = String, Path)),
+    responses((status = 200, body = MajorView), (status = 404, body = ErrorBody)))]
+pub async fn major(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Json<MajorView>> {
+    Ok(Json(hazards::major(&s.app, &c, &id).await?))
+}
+
+/// Submit or revise the seven-part governance plan (治理方案) of a major hazard.
+#[utoipa::path(put, path = "/api/v1/hazards/{id}/plan", tag = "hazards", params(("id" = String, Path)), request_body = PlanInput,
+    responses((status = 200, body = MajorView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn plan(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(p): ApiJson<PlanInput>) -> ApiResult<Json<MajorView>> {
+    Ok(Json(hazards::put_plan(&s.app, &c, &id, &p).await?))
+}
+
+/// List a major hazard for supervision (挂牌督办).
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/listing", tag = "hazards", params(("id" = String, Path)), request_body = ListingInput,
+    responses((status = 200, body = MajorView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn listing(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<ListingInput>) -> ApiResult<Json<MajorView>> {
+    Ok(Json(hazards::list_for_supervision(&s.app, &c, &id, &i).await?))
 }
