@@ -1410,3 +1410,32 @@ pub async fn list_for_supervision(app: &App, caller: &Caller, id: &str, i: &List
     tx.commit().await?;
     major(app, caller, id).await
 }
+
+/// Inserts hotline tickets in ONE transaction: all or nothing. Returns
+/// (imported, duplicates, tracking codes). Row errors name `tickets[i].field`.
+pub async fn import_hotline(app: &App, caller: &Caller, tickets: &[crate::hotline::Ticket]) -> Result<(usize, usize, Vec<String>)> {
+    let mut tx = app.db.begin().await?;
+    let (mut imported, mut dupes, mut codes) = (0, 0, Vec::new());
+    for (i, t) in tickets.iter().enumerate() {
+        let key = format!("hotline:{}", t.ticket_no.trim());
+        if hazards::by_idempotency_key(&mut tx, &key).await?.is_some() {
+            dupes += 1;
+            continue;
+        }
+        let description = check_description(&t.description).map_err(|_| AppError::field(&format!("tickets[{i}].description"), "描述无效"))?;
+        let region = grid_of(app, &mut tx, t.lng, t.lat)
+            .await?
+            .ok_or_else(|| AppError::field(&format!("tickets[{i}].lat"), "该位置不在本平台管辖范围内"))?;
+        let region_code = RegionCode::parse("region", &region).map_err(|e| AppError::Internal(e.to_string()))?;
+        if !caller.scope.allows_region(&region_code) {
+            return Err(AppError::field(&format!("tickets[{i}].lat"), "该位置不在您的辖区内"));
+        }
+        let placement = Placement { region_code: region, enterprise_id: None, project_id: None, point: Some((t.lng, t.lat)) };
+        let contact = t.contact.as_deref().filter(|c| !c.trim().is_empty()).map(|c| app.secrets.encrypt(c.trim()));
+        let h = create(app, &mut tx, Some(caller), "hotline", &description, placement, None, &[], contact, Some(key)).await?;
+        codes.push(h.tracking_code);
+        imported += 1;
+    }
+    tx.commit().await?;
+    Ok((imported, dupes, codes))
+}

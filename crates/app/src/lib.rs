@@ -9,6 +9,7 @@ pub mod auth;
 pub mod crypto;
 mod error;
 pub mod hazards;
+pub mod hotline;
 pub mod knowledge;
 pub mod registry;
 pub mod scheduler;

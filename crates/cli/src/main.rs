@@ -64,6 +64,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Hazard data operations.
+    Hazards {
+        #[command(subcommand)]
+        command: HazardCommand,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -106,6 +111,19 @@ enum BenchCommand {
         threads: u32,
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum HazardCommand {
+    /// Import 12345/12350 hotline tickets from CSV (header ticket_no,description,lat,lng[,contact]) or JSON
+    /// ({"tickets":[…]}); all or nothing, known ticket numbers skipped.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The file (.csv or .json).
+        #[arg(long)]
+        file: PathBuf,
     },
 }
 
@@ -234,6 +252,38 @@ async fn run() -> anyhow::Result<()> {
             let u = auth::NewUser { username, display_name, role, region, enterprise_ids: enterprises, password };
             let view = auth::add_user(&app, &Caller::system(), &u).await.map_err(describe)?;
             println!("已创建用户 {} ({}), id {}", view.username, view.role_label, view.id);
+            app.db.close().await;
+            Ok(())
+        }
+        Command::Hazards { command: HazardCommand::Import { db, file } } => {
+            let cfg = load_config(cli.config.as_ref(), None, &db)?;
+            let bytes = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let tickets = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+                #[derive(serde::Deserialize)]
+                struct Batch {
+                    tickets: Vec<anjian_app::hotline::Ticket>,
+                }
+                serde_json::from_slice::<Batch>(&bytes).with_context(|| format!("{} 不是有效的工单 JSON", file.display()))?.tickets
+            } else {
+                match anjian_app::hotline::parse_csv(&bytes) {
+                    Ok(t) => t,
+                    Err(rows) => {
+                        for r in &rows {
+                            eprintln!("第 {} 行 {}: {}", r.row, r.field, r.message);
+                        }
+                        bail!("{} 处错误，未导入任何工单", rows.len());
+                    }
+                }
+            };
+            let app = open_app(&cfg).await?;
+            let report = anjian_app::hotline::import(&app, &Caller::system(), &tickets).await.map_err(describe)?;
+            if !report.errors.is_empty() {
+                for r in &report.errors {
+                    eprintln!("第 {} 行 {}: {}", r.row, r.field, r.message);
+                }
+                bail!("{} 处错误，未导入任何工单", report.errors.len());
+            }
+            println!("导入 {} 条，跳过已导入 {} 条", report.imported, report.duplicates);
             app.db.close().await;
             Ok(())
         }

@@ -77,6 +77,7 @@ fn every_command_has_help() {
         vec!["backup", "--help"],
         vec!["restore", "--help"],
         vec!["bench", "--help"],
+        vec!["hazards", "import", "--help"],
     ] {
         let o = run(anjian().args(&args), None);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
@@ -261,4 +262,26 @@ fn demo_generates_once_then_reuses_and_logs_in_every_role() {
     let o = run(anjian().args(["demo", "--small", "--no-serve", "--data-dir", &data]), None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("已存在"), "{}", text(&o));
+}
+
+#[test]
+fn hotline_import_from_a_csv_file() {
+    let dir = TempDir::new("cli-hotline");
+    let data = dir.path().join("data").display().to_string();
+    let o = run(anjian().args(["demo", "--small", "--no-serve", "--data-dir", &data]), None);
+    assert!(o.status.success(), "{}", text(&o));
+    let city = anjian_demo::generate(2026, anjian_demo::DemoSize::Small);
+    let g = city.grids().next().unwrap();
+    let (lng, lat) = (g.centroid[0], g.centroid[1]);
+    let file = dir.path().join("tickets.csv");
+    std::fs::write(&file, format!("ticket_no,description,lat,lng\nH-1,路灯电缆裸露,{lat},{lng}\nH-2,广告牌松动,{lat},{lng}\n")).unwrap();
+    let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("导入 2 条"), "{}", text(&o));
+    let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
+    assert!(text(&o).contains("跳过已导入 2 条"), "{}", text(&o));
+    std::fs::write(&file, "ticket_no,description,lat,lng\nH-3,x,not-a-number,118\n").unwrap();
+    let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("第 1 行 lat") && !text(&o).contains("panicked"), "{}", text(&o));
 }

@@ -96,6 +96,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(people::list, people::create))
         .routes(routes!(people::get))
         .routes(routes!(hazards::report, hazards::list))
+        .routes(routes!(import::hotline))
         .routes(routes!(hazards::counts))
         .routes(routes!(hazards::get))
         .routes(routes!(hazards::timeline))

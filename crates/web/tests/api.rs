@@ -506,6 +506,8 @@ both_backends! {
                 Some(json!({"taxonomy_item": "x"})), outsiders.to_vec()),
             (Method::POST, "/api/v1/hazards/{id}/grade", format!("/api/v1/hazards/{hazard_b}/grade"),
                 Some(json!({"grade": "major", "reason": "越权"})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/hazards/import", "/api/v1/hazards/import".into(),
+                Some(json!({"tickets": [{"ticket_no": "T1", "description": "x", "lat": 36.7, "lng": 118.0}]})), vec!["a-head", "a-staff"]),
             (Method::GET, "/api/v1/hazards/{id}/major", format!("/api/v1/hazards/{hazard_b}/major"), None, outsiders.to_vec()),
             (Method::PUT, "/api/v1/hazards/{id}/plan", format!("/api/v1/hazards/{hazard_b}/plan"), Some(json!({
                 "objective": "x", "methods": "x", "funds": "x", "responsible": "x", "deadline_on": "2027-01-01",

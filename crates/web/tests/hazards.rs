@@ -264,3 +264,41 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn hotline_import_is_all_or_nothing_and_skips_known_tickets(b: Backend) {
+        let e = Env::new(b, 100).await;
+        let (lng, lat, _) = e.grid_point();
+        let officer = e.login("district01").await;
+        let csv = format!("\u{feff}ticket_no,description,lat,lng,contact\nT-1,楼道堆放电动车,{lat},{lng},13900000000\nT-2,燃气管道异味,{lat},{lng},\n");
+        let send = |body: String, ct: &'static str| {
+            Request::post("/api/v1/hazards/import")
+                .header(header::AUTHORIZATION, format!("Bearer {officer}"))
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let (s, v) = e.send(send(csv.clone(), "text/csv")).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!((v["imported"].as_i64(), v["duplicates"].as_i64()), (Some(2), Some(0)));
+        let (s, v) = e.send(send(csv, "text/csv")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!((v["imported"].as_i64(), v["duplicates"].as_i64()), (Some(0), Some(2)), "re-import is safe");
+        // One bad row: nothing from the batch is stored, every error is listed.
+        let bad = format!("ticket_no,description,lat,lng\nT-3,好的一行,{lat},{lng}\nT-4,坏的一行,north,{lng}\n");
+        let (s, v) = e.send(send(bad, "text/csv")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["row"], 2);
+        assert_eq!(v["errors"][0]["field"], "lat");
+        let json_bad = json!({"tickets": [
+            {"ticket_no": "T-5", "description": "好", "lat": lat, "lng": lng},
+            {"ticket_no": "T-6", "description": "远处", "lat": 31.0, "lng": 121.0}]}).to_string();
+        let (s, v) = e.send(send(json_bad, "application/json")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["field"], "tickets[1].lat");
+        assert_eq!(e.hazard_count().await, 2, "only the first file's two tickets");
+        let (_, list) = e.call(Method::GET, "/api/v1/hazards?channel=hotline", Some(&officer), None, None).await;
+        assert_eq!(list["total"], 2);
+        e.t.cleanup().await;
+    }
+}

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod hazards;
+pub mod import;
 pub mod notifications;
 pub mod people;
 pub mod projects;
