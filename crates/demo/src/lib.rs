@@ -271,6 +271,21 @@ fn region(code: String, parent: Option<&str>, name: String, level: &str, b: [f64
     }
 }
 
+/// Keeps a project's start date consistent with its status: a planned
+/// project starts after [`TODAY`], any other started on or before it. Moves
+/// the drawn date by whole years so the random stream is unchanged.
+fn project_start(drawn: String, status: &str) -> String {
+    let year: i32 = drawn[..4].parse().expect("YYYY-MM-DD");
+    let rest = &drawn[4..];
+    if status == "planned" {
+        if drawn.as_str() <= TODAY { format!("{}{rest}", TODAY[..4].parse::<i32>().expect("year") + 1) } else { drawn }
+    } else if drawn.as_str() > TODAY {
+        format!("{}{rest}", year - 1)
+    } else {
+        drawn
+    }
+}
+
 /// Generates the demo city.
 pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
     let shape = size.shape();
@@ -352,7 +367,12 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             } else {
                 g.date(2027, 2029)
             };
-            let issued_year: i32 = expires_on[..4].parse::<i32>().unwrap_or(2027) - 3;
+            // Three-year licences; one that would be issued after today was
+            // issued a year earlier (a four-year term) instead.
+            let mut issued_year: i32 = expires_on[..4].parse::<i32>().unwrap_or(2027) - 3;
+            if format!("{issued_year}{}", &expires_on[4..]).as_str() > TODAY {
+                issued_year -= 1;
+            }
             licences.push(Licence {
                 kind: (*kind).into(),
                 number: format!("（鲁）{}〔{issued_year}〕{:05}", &kind.chars().take(2).collect::<String>(), g.rng.random_range(0..100_000)),
@@ -403,14 +423,15 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             builder_id: enterprises[builder].id.clone(),
             contractor_id: enterprises[contractor].id.clone(),
             supervisor_id: enterprises[supervisor].id.clone(),
-            start_on: g.date(2024, 2026),
+            start_on: project_start(g.date(2024, 2026), status),
             status: status.into(),
         });
     }
 
     let mut people = Vec::new();
+    // City-wide: one identity number is one person, whatever the enterprise.
+    let mut ids = std::collections::HashSet::new();
     for e in &enterprises {
-        let mut ids = std::collections::HashSet::new();
         for k in 0..shape.people_per_enterprise {
             let (job, cert) = *g.pick(JOBS);
             let id_number = loop {
@@ -545,8 +566,10 @@ mod tests {
             assert!(Uscc::parse("uscc", &e.uscc).is_ok(), "{}", e.uscc);
             assert!(seen.insert(&e.uscc));
         }
+        let mut id_numbers = std::collections::HashSet::new();
         for p in &city.people {
             assert!(IdNumber::parse("id", &p.id_number).is_ok(), "{}", p.id_number);
+            assert!(id_numbers.insert(&p.id_number), "one identity number, one person: {}", p.id_number);
         }
         let usernames: std::collections::HashSet<_> = city.users.iter().map(|u| &u.username).collect();
         assert_eq!(usernames.len(), city.users.len());
@@ -586,6 +609,23 @@ mod tests {
         for p in &city.projects {
             assert_eq!(ents[p.contractor_id.as_str()].industry, "construction");
             assert!(ents.contains_key(p.builder_id.as_str()) && ents.contains_key(p.supervisor_id.as_str()));
+        }
+    }
+
+    #[test]
+    fn dates_agree_with_today() {
+        // Seeds 9 and 11 once drew the same identity number for two people.
+        for seed in [2026, 9, 11] {
+            let city = generate(seed, DemoSize::Standard);
+            for l in city.enterprises.iter().flat_map(|e| &e.licences) {
+                assert!(l.issued_on.as_str() <= TODAY && l.issued_on < l.expires_on, "{l:?}");
+                assert!(l.number.contains(&format!("〔{}〕", &l.issued_on[..4])), "{l:?}");
+            }
+            for p in &city.projects {
+                assert_eq!(p.status == "planned", p.start_on.as_str() > TODAY, "{} {} {}", p.id, p.status, p.start_on);
+            }
+            let mut seen = std::collections::HashSet::new();
+            assert!(city.people.iter().all(|p| seen.insert(&p.id_number)), "seed {seed}");
         }
     }
 
