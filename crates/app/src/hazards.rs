@@ -362,10 +362,10 @@ async fn create(
     };
     let (grade, basis) = grade_for(app, item.as_deref(), description);
     let day = crate::time::today_local(now).replace('-', "");
-    let n = hazards::next_daily_number(c, &day).await?;
+    let n = hazards::next_number(c, app.db.backend()).await?;
     let mut h = Hazard {
         id: new_id(),
-        code: format!("YH{day}-{n:04}"),
+        code: format!("YH{day}-{n:06}"),
         tracking_code: tracking_code(),
         channel: channel.into(),
         description: description.into(),

@@ -21,6 +21,10 @@ pub struct Config {
     pub cookie_secure: bool,
     /// tracing filter, e.g. `info,anjian=debug`.
     pub log: String,
+    /// Anonymous (public) reports accepted per client IP per minute.
+    pub public_reports_per_minute: u32,
+    /// Take the client IP from X-Forwarded-For (only behind a trusted proxy).
+    pub trust_forwarded: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -32,6 +36,8 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))
             .field("cookie_secure", &self.cookie_secure)
             .field("log", &self.log)
+            .field("public_reports_per_minute", &self.public_reports_per_minute)
+            .field("trust_forwarded", &self.trust_forwarded)
             .finish()
     }
 }
@@ -45,6 +51,8 @@ impl Default for Config {
             secret_key: None,
             cookie_secure: true,
             log: "info".into(),
+            public_reports_per_minute: 10,
+            trust_forwarded: false,
         }
     }
 }
@@ -86,6 +94,9 @@ impl Config {
         if let Some(db) = &self.database {
             anjian_store::Backend::from_url(db).map_err(|e| anyhow::anyhow!("database: {e}"))?;
         }
+        if self.public_reports_per_minute == 0 {
+            anyhow::bail!("public_reports_per_minute 必须大于 0");
+        }
         if let Some(k) = &self.secret_key {
             anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!("secret_key: {e}"))?;
         }
@@ -99,6 +110,9 @@ impl Config {
     /// The configured key, or the one kept in the data directory (created on
     /// first use with mode 0600).
     pub fn secrets(&self) -> anyhow::Result<anjian_app::crypto::Secrets> {
+        if self.public_reports_per_minute == 0 {
+            anyhow::bail!("public_reports_per_minute 必须大于 0");
+        }
         if let Some(k) = &self.secret_key {
             return anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!(e));
         }

@@ -3,6 +3,7 @@
 
 mod backup;
 mod bench;
+mod bench_reports;
 mod config;
 
 use anyhow::{Context, bail};
@@ -112,6 +113,24 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u32,
     },
+    /// Public report submission (JSON, no photo): open-loop at a fixed rate over many connections
+    /// (default 8,000 connections, 1,600 reports/s), then closed-loop saturation with 256
+    /// connections; every accepted report is counted in the database afterwards.
+    Reports {
+        /// Database URL (default: a temporary SQLite file); the demo city is loaded into it.
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value_t = 8000)]
+        connections: usize,
+        /// Reports per second, open loop.
+        #[arg(long, default_value_t = 1600)]
+        rate: u32,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Connections of the closed-loop saturation phase.
+        #[arg(long, default_value_t = 256)]
+        closed_connections: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -188,7 +207,14 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
     if let Some(b) = banner {
         println!("{b}");
     }
-    let router = anjian_web::router(app.clone(), cfg.cookie_secure);
+    let router = anjian_web::router_with(
+        app.clone(),
+        anjian_web::WebOptions {
+            cookie_secure: cfg.cookie_secure,
+            public_reports_per_minute: cfg.public_reports_per_minute,
+            trust_forwarded: cfg.trust_forwarded,
+        },
+    );
     // Reminders, escalations and other queued work.
     tokio::spawn(anjian_app::scheduler::run_forever(app.clone(), std::time::Duration::from_secs(15)));
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -296,6 +322,10 @@ async fn run() -> anyhow::Result<()> {
         Command::Bench { command: BenchCommand::Registry { database, connections, threads, seconds } } => {
             let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
             bench::registry(bench::BenchArgs { database, connections, threads, seconds }).await
+        }
+        Command::Bench { command: BenchCommand::Reports { database, connections, rate, seconds, closed_connections } } => {
+            let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
+            bench_reports::run(bench_reports::Args { database, connections, rate, seconds, closed_connections }).await
         }
         Command::Restore { db, from } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;

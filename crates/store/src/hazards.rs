@@ -329,14 +329,20 @@ pub async fn events_of(c: &mut AnyConnection, hazard_id: &str) -> Result<Vec<Haz
     .await?)
 }
 
-/// Next value of a per-day counter, for human-readable hazard numbers.
-pub async fn next_daily_number(c: &mut AnyConnection, day: &str) -> Result<i64> {
-    let key = format!("hazard_seq_{day}");
-    let cur: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(&key).fetch_optional(&mut *c).await?;
-    let next = cur.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
-    sqlx::query("DELETE FROM settings WHERE key = $1").bind(&key).execute(&mut *c).await?;
-    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)").bind(&key).bind(next.to_string()).execute(&mut *c).await?;
-    Ok(next)
+/// The next hazard number: unique and increasing (gaps are possible when a
+/// transaction rolls back, as with any sequence).
+pub async fn next_number(c: &mut AnyConnection, backend: crate::Backend) -> Result<i64> {
+    Ok(match backend {
+        crate::Backend::Postgres => sqlx::query_scalar("SELECT nextval('hazard_number_seq')").fetch_one(c).await?,
+        crate::Backend::Sqlite => {
+            sqlx::query_scalar(
+                "INSERT INTO counters (key, value) VALUES ('hazard_number', 1) \
+                 ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value",
+            )
+            .fetch_one(c)
+            .await?
+        }
+    })
 }
 
 /// Hazards whose timeline references an attachment.
