@@ -6,6 +6,7 @@ pub mod error;
 pub mod geo;
 pub mod hazard;
 pub mod ids;
+pub mod monitor;
 pub mod registry;
 pub mod role;
 
