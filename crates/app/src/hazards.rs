@@ -407,7 +407,7 @@ async fn create(
         let system = Caller::system();
         h = apply(app, c, &system, Party::Regulator, h, Event::Dispatch { deadline_ms: deadline }, None, &[]).await?;
     } else {
-        notify_supervisors_new(c, &h).await?;
+        notify_supervisors_new(app, c, &h).await?;
     }
     Ok(h)
 }
@@ -595,7 +595,7 @@ pub async fn act(app: &App, caller: &Caller, id: &str, a: &ActionInput) -> Resul
 /// The transition, its timeline event, audit row, notifications and jobs.
 #[allow(clippy::too_many_arguments)]
 async fn apply(
-    _app: &App,
+    app: &App,
     c: &mut AnyConnection,
     actor: &Caller,
     party: Party,
@@ -646,12 +646,12 @@ async fn apply(
     });
     event(c, &h, actor, party, ev.name(), Some(before.state.as_str()), note, data, attachments, public).await?;
     audit::record(c, actor, ev.name(), "hazard", &h.id, Some(&before_audit), Some(&audit_view(&h))).await?;
-    after_transition(c, &h, &ev).await?;
+    after_transition(app, c, &h, &ev).await?;
     Ok(h)
 }
 
 /// Notifications and scheduled work that follow a transition (H3, H4).
-async fn after_transition(c: &mut AnyConnection, h: &Hazard, ev: &Event) -> Result<()> {
+async fn after_transition(app: &App, c: &mut AnyConnection, h: &Hazard, ev: &Event) -> Result<()> {
     let grade = Grade::parse(&h.grade).unwrap_or(Grade::General);
     match ev {
         Event::Dispatch { .. } | Event::Reassign { .. } | Event::ApproveExtension => {
@@ -668,26 +668,26 @@ async fn after_transition(c: &mut AnyConnection, h: &Hazard, ev: &Event) -> Resu
                 // Major: the region's supervisors at every level, at once.
                 to.extend(notifications::supervisors_of(c, &h.region_code).await?.into_iter().map(|(id, ..)| id));
             }
-            notify(c, &to, "dispatch", &title, &body, &h.id).await?;
+            notify(app, c, &to, "dispatch", &title, &body, &h.id).await?;
             schedule_deadline_jobs(c, h).await?;
         }
         Event::RequestExtension { .. } => {
             let to: Vec<String> = h.assignee_user_id.iter().cloned().collect();
             let to = if to.is_empty() { supervisor_ids(c, &h.region_code).await? } else { to };
-            notify(c, &to, "extension_request", &format!("隐患 {} 申请延期", h.code), &truncate(&h.description, 80), &h.id).await?;
+            notify(app, c, &to, "extension_request", &format!("隐患 {} 申请延期", h.code), &truncate(&h.description, 80), &h.id).await?;
         }
         Event::Submit => {
             let mut to: Vec<String> = h.assignee_user_id.iter().cloned().collect();
             if grade == Grade::Major || to.is_empty() {
                 to.extend(supervisor_ids(c, &h.region_code).await?);
             }
-            notify(c, &to, "acceptance_request", &format!("隐患 {} 申请验收销号", h.code), &truncate(&h.description, 80), &h.id).await?;
+            notify(app, c, &to, "acceptance_request", &format!("隐患 {} 申请验收销号", h.code), &truncate(&h.description, 80), &h.id).await?;
         }
         Event::Reject | Event::Accept => {
             if let Some(e) = &h.enterprise_id {
                 let to = notifications::enterprise_users(c, e, "enterprise-head").await?;
                 let title = if matches!(ev, Event::Accept) { format!("隐患 {} 已销号", h.code) } else { format!("隐患 {} 验收未通过，请继续整改", h.code) };
-                notify(c, &to, ev.name(), &title, &truncate(&h.description, 80), &h.id).await?;
+                notify(app, c, &to, ev.name(), &title, &truncate(&h.description, 80), &h.id).await?;
             }
         }
         _ => {}
@@ -700,13 +700,13 @@ async fn supervisor_ids(c: &mut AnyConnection, region: &str) -> Result<Vec<Strin
 }
 
 /// New reports that wait for a person: the grid's officers are told.
-async fn notify_supervisors_new(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
+async fn notify_supervisors_new(app: &App, c: &mut AnyConnection, h: &Hazard) -> Result<()> {
     let sups = notifications::supervisors_of(c, &h.region_code).await?;
     // The closest level only (the list is ordered from the most specific).
     let Some(closest) = sups.first().map(|(_, _, r)| r.clone()) else { return Ok(()) };
     let to: Vec<String> = sups.into_iter().filter(|(_, _, r)| *r == closest).map(|(id, ..)| id).collect();
     let what = if h.needs_classification != 0 { "待分类" } else { "待派发" };
-    notify(c, &to, "new_report", &format!("新隐患 {} {what}", h.code), &truncate(&h.description, 80), &h.id).await
+    notify(app, c, &to, "new_report", &format!("新隐患 {} {what}", h.code), &truncate(&h.description, 80), &h.id).await
 }
 
 /// The officer of the point's grid, or the closest officer above it.
@@ -715,7 +715,7 @@ async fn grid_officer(c: &mut AnyConnection, region: &str) -> Result<Option<Stri
     Ok(sups.into_iter().find(|(_, role, _)| role == "region-officer").map(|(id, ..)| id))
 }
 
-async fn notify(c: &mut AnyConnection, to: &[String], kind: &str, title: &str, body: &str, hazard_id: &str) -> Result<()> {
+async fn notify(app: &App, c: &mut AnyConnection, to: &[String], kind: &str, title: &str, body: &str, hazard_id: &str) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for u in to {
         if seen.insert(u.clone()) {
@@ -730,6 +730,7 @@ async fn notify(c: &mut AnyConnection, to: &[String], kind: &str, title: &str, b
                 read_at: None,
             };
             notifications::insert(c, &n).await?;
+            crate::outbound::enqueue(c, &app.outbound, &n.id, n.created_at).await?;
         }
     }
     Ok(())
@@ -757,7 +758,7 @@ async fn schedule_deadline_jobs(c: &mut AnyConnection, h: &Hazard) -> Result<()>
 
 /// Runs one due job (called by the scheduler inside its own transaction).
 /// Returns a short description of what it did.
-pub async fn run_job(c: &mut AnyConnection, job: &jobs::Job) -> Result<String> {
+pub async fn run_job(app: &App, c: &mut AnyConnection, job: &jobs::Job) -> Result<String> {
     let p: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| AppError::Internal(e.to_string()))?;
     let id = p["hazard_id"].as_str().unwrap_or_default();
     let deadline = p["deadline_ms"].as_i64();
@@ -774,7 +775,7 @@ pub async fn run_job(c: &mut AnyConnection, job: &jobs::Job) -> Result<String> {
                 to.extend(notifications::enterprise_users(c, e, "enterprise-head").await?);
             }
             let title = format!("隐患 {} 将于72小时内到期", h.code);
-            notify(c, &to, "reminder", &title, &truncate(&h.description, 80), &h.id).await?;
+            notify(app, c, &to, "reminder", &title, &truncate(&h.description, 80), &h.id).await?;
             h.reminded_at = Some(now);
             hazards::update(c, &h).await?;
             Ok(format!("reminded {} users", to.len()))
@@ -800,7 +801,7 @@ pub async fn run_job(c: &mut AnyConnection, job: &jobs::Job) -> Result<String> {
             let target = levels.get(idx).cloned();
             let to: Vec<String> = sups.into_iter().filter(|(_, _, r)| Some(r) == target.as_ref()).map(|(id, ..)| id).collect();
             let title = format!("隐患 {} 已超期，升级督办（第{}级）", h.code, h.escalation_level);
-            notify(c, &to, "escalation", &title, &truncate(&h.description, 80), &h.id).await?;
+            notify(app, c, &to, "escalation", &title, &truncate(&h.description, 80), &h.id).await?;
             // Still open later? escalate again one step up.
             let payload = serde_json::json!({"hazard_id": h.id, "deadline_ms": h.deadline_ms}).to_string();
             if h.escalation_level < i64::from(hazard::MAX_ESCALATION) {
@@ -1165,7 +1166,7 @@ pub async fn change_grade(app: &App, caller: &Caller, id: &str, i: &GradeChangeI
             event(&mut tx, &h, caller, Party::Regulator, "grade_change_request", Some(&h.state), Some(&i.reason), data, &[], false).await?;
             audit::record(&mut tx, caller, "grade_change_request", "hazard", &h.id, Some(&before), Some(&before)).await?;
             let to: Vec<String> = supervisor_ids(&mut tx, &h.region_code).await?.into_iter().filter(|u| *u != caller.user_id).collect();
-            notify(&mut tx, &to, "grade_change_request", &format!("重大隐患 {} 申请降级，待复核", h.code), &i.reason, &h.id).await?;
+            notify(app, &mut tx, &to, "grade_change_request", &format!("重大隐患 {} 申请降级，待复核", h.code), &i.reason, &h.id).await?;
         }
     }
     tx.commit().await?;
@@ -1405,7 +1406,7 @@ pub async fn list_for_supervision(app: &App, caller: &Caller, id: &str, i: &List
     audit::record::<(), _>(&mut tx, caller, "listed", "hazard_listing", &h.id, None, Some(&l)).await?;
     if let Some(e) = &h.enterprise_id {
         let to = notifications::enterprise_users(&mut tx, e, "enterprise-head").await?;
-        notify(&mut tx, &to, "listed", &format!("重大隐患 {} 已挂牌督办", h.code), &l.note, &h.id).await?;
+        notify(app, &mut tx, &to, "listed", &format!("重大隐患 {} 已挂牌督办", h.code), &l.note, &h.id).await?;
     }
     tx.commit().await?;
     major(app, caller, id).await

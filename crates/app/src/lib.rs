@@ -11,6 +11,7 @@ mod error;
 pub mod hazards;
 pub mod hotline;
 pub mod knowledge;
+pub mod outbound;
 pub mod registry;
 pub mod scheduler;
 pub mod time;
@@ -30,6 +31,7 @@ pub struct App {
     pub db: Db,
     pub secrets: Secrets,
     pub knowledge: Arc<dyn knowledge::HazardKnowledge>,
+    pub outbound: outbound::Outbound,
     grids: Arc<RwLock<Option<Arc<hazards::GridIndex>>>>,
 }
 
@@ -40,7 +42,13 @@ impl App {
     }
 
     pub fn with_knowledge(db: Db, secrets: Secrets, knowledge: Arc<dyn knowledge::HazardKnowledge>) -> App {
-        App { db, secrets, knowledge, grids: Arc::new(RwLock::new(None)) }
+        App { db, secrets, knowledge, outbound: outbound::Outbound::default(), grids: Arc::new(RwLock::new(None)) }
+    }
+
+    /// Where notifications are delivered besides the inbox.
+    pub fn with_outbound(mut self, outbound: outbound::Outbound) -> App {
+        self.outbound = outbound;
+        self
     }
 
     /// The grid polygons for snapping points, loaded once.

@@ -20,20 +20,38 @@ pub async fn run_due(app: &App, now: i64, limit: i64) -> Result<RunReport> {
     let claimed = jobs::claim_due(&app.db, now, LEASE_MS, limit).await?;
     let mut report = RunReport::default();
     for job in claimed {
-        let mut tx = app.db.begin().await?;
-        let outcome = match job.kind.as_str() {
-            "hazard_reminder" | "hazard_escalation" => crate::hazards::run_job(&mut tx, &job).await,
-            other => Err(crate::AppError::Internal(format!("unknown job kind {other}"))),
+        let outcome = if job.kind == "webhook" {
+            // External calls run outside the transaction; only the mark is transactional.
+            match crate::outbound::deliver(app, &job).await {
+                Ok(what) => {
+                    let mut tx = app.db.begin().await?;
+                    jobs::complete(&mut tx, &job.id, now_ms()).await?;
+                    tx.commit().await?;
+                    Ok(what)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            let mut tx = app.db.begin().await?;
+            let r = match job.kind.as_str() {
+                "hazard_reminder" | "hazard_escalation" => crate::hazards::run_job(app, &mut tx, &job).await,
+                other => Err(crate::AppError::Internal(format!("unknown job kind {other}"))),
+            };
+            match r {
+                Ok(what) => {
+                    jobs::complete(&mut tx, &job.id, now_ms()).await?;
+                    tx.commit().await?;
+                    Ok(what)
+                }
+                Err(e) => Err(e),
+            }
         };
         match outcome {
             Ok(what) => {
-                jobs::complete(&mut tx, &job.id, now_ms()).await?;
-                tx.commit().await?;
                 tracing::info!(job = %job.id, kind = %job.kind, %what, "job done");
                 report.done += 1;
             }
             Err(e) => {
-                drop(tx);
                 let retry = now + 60_000 * (1 << job.attempts.clamp(0, 6));
                 let mut tx = app.db.begin().await?;
                 jobs::fail(&mut tx, &job.id, &e.to_string(), retry).await?;

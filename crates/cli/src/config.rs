@@ -25,6 +25,8 @@ pub struct Config {
     pub public_reports_per_minute: u32,
     /// Take the client IP from X-Forwarded-For (only behind a trusted proxy).
     pub trust_forwarded: bool,
+    /// URLs that receive every notification as JSON (WeCom/DingTalk bridges, SMS gateways…).
+    pub webhooks: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -38,6 +40,7 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("public_reports_per_minute", &self.public_reports_per_minute)
             .field("trust_forwarded", &self.trust_forwarded)
+            .field("webhooks", &self.webhooks.len())
             .finish()
     }
 }
@@ -53,6 +56,7 @@ impl Default for Config {
             log: "info".into(),
             public_reports_per_minute: 10,
             trust_forwarded: false,
+            webhooks: vec![],
         }
     }
 }
@@ -100,7 +104,12 @@ impl Config {
         if let Some(k) = &self.secret_key {
             anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!("secret_key: {e}"))?;
         }
+        self.outbound().validate().map_err(|e| anyhow::anyhow!("webhooks: {e}"))?;
         Ok(())
+    }
+
+    pub fn outbound(&self) -> anjian_app::outbound::Outbound {
+        anjian_app::outbound::Outbound { webhooks: self.webhooks.clone() }
     }
 
     pub fn database_url(&self) -> String {

@@ -194,7 +194,7 @@ async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     ensure_data_dir(cfg)?;
     let url = cfg.database_url();
     let db = Db::open(&url).await.with_context(|| format!("无法打开数据库 {}", config::redact_url(&url)))?;
-    Ok(App::new(db, cfg.secrets()?))
+    Ok(App::new(db, cfg.secrets()?).with_outbound(cfg.outbound()))
 }
 
 async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result<()> {

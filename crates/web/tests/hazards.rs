@@ -302,3 +302,52 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn notifications_are_delivered_to_webhooks_and_retried(b: Backend) {
+        use std::sync::{Arc, Mutex};
+        // A real HTTP receiver on loopback that fails its first call.
+        let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (g, n) = (got.clone(), calls.clone());
+        let receiver = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+                let (g, n) = (g.clone(), n.clone());
+                async move {
+                    if n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    g.lock().unwrap().push(v);
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, receiver).await });
+
+        let e = Env::new(b, 100).await;
+        let app = e.app.clone().with_outbound(anjian_app::outbound::Outbound { webhooks: vec![url] });
+        let router = anjian_web::router(app.clone(), true);
+        let (lng, lat, _) = e.grid_point();
+        let req = Request::post("/api/v1/public/hazards")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({"description": "桥下有人私设煤气罐", "lat": lat, "lng": lng}).to_string()))
+            .unwrap();
+        assert_eq!(router.clone().oneshot(req).await.unwrap().status(), StatusCode::CREATED);
+        let now = anjian_store::now_ms();
+        let first = anjian_app::scheduler::run_due(&app, now, 100).await.unwrap();
+        assert!(first.failed >= 1, "the receiver refused the first call: {first:?}");
+        // The retry waits for its backoff, then succeeds; nothing is delivered twice.
+        let second = anjian_app::scheduler::run_due(&app, now + 10 * 60_000, 100).await.unwrap();
+        assert_eq!(second.failed, 0, "{second:?}");
+        let third = anjian_app::scheduler::run_due(&app, now + 20 * 60_000, 100).await.unwrap();
+        assert_eq!(third.done + third.failed, 0);
+        let delivered = got.lock().unwrap().clone();
+        assert_eq!(delivered.len(), first.failed + first.done);
+        assert!(delivered[0]["title"].as_str().unwrap().contains("新隐患"), "{delivered:?}");
+        assert!(delivered[0]["user"]["username"].is_string());
+        e.t.cleanup().await;
+    }
+}
