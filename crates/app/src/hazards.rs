@@ -716,6 +716,19 @@ async fn grid_officer(c: &mut AnyConnection, region: &str) -> Result<Option<Stri
 }
 
 async fn notify(app: &App, c: &mut AnyConnection, to: &[String], kind: &str, title: &str, body: &str, hazard_id: &str) -> Result<()> {
+    notify_users(app, c, to, kind, title, body, Some(hazard_id)).await
+}
+
+/// Stores one notification per distinct user and queues its outbound delivery.
+pub(crate) async fn notify_users(
+    app: &App,
+    c: &mut AnyConnection,
+    to: &[String],
+    kind: &str,
+    title: &str,
+    body: &str,
+    hazard_id: Option<&str>,
+) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for u in to {
         if seen.insert(u.clone()) {
@@ -725,7 +738,7 @@ async fn notify(app: &App, c: &mut AnyConnection, to: &[String], kind: &str, tit
                 kind: kind.into(),
                 title: title.into(),
                 body: body.into(),
-                hazard_id: Some(hazard_id.into()),
+                hazard_id: hazard_id.map(Into::into),
                 created_at: now_ms(),
                 read_at: None,
             };

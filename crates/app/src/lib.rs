@@ -11,6 +11,7 @@ mod error;
 pub mod hazards;
 pub mod hotline;
 pub mod knowledge;
+pub mod monitoring;
 pub mod outbound;
 pub mod registry;
 pub mod scheduler;

@@ -15,6 +15,7 @@ pub mod jobs;
 mod error;
 pub mod filter;
 pub mod migrate;
+pub mod monitoring;
 pub mod notifications;
 pub mod people;
 pub mod projects;

@@ -61,6 +61,7 @@ impl Default for WebOptions {
         (name = "audit", description = "审计日志"),
         (name = "hazards", description = "隐患排查治理"),
         (name = "public", description = "公众举报（无需登录）"),
+        (name = "monitoring", description = "物联网监测与四级预警"),
     ),
     modifiers(&BearerAuth)
 )]
@@ -110,6 +111,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::download))
         .routes(routes!(notifications::inbox))
         .routes(routes!(notifications::mark_read))
+        .routes(routes!(monitoring::list, monitoring::create))
+        .routes(routes!(monitoring::get))
+        .routes(routes!(monitoring::rules, monitoring::add_rule))
+        .routes(routes!(monitoring::templates))
+        .routes(routes!(monitoring::ingest))
+        .routes(routes!(monitoring::alarms))
+        .routes(routes!(monitoring::alarm))
+        .routes(routes!(monitoring::alarm_action))
         .routes(routes!(public::report))
         .routes(routes!(public::status))
 }

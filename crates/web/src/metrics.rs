@@ -12,6 +12,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    ingest: IntCounterVec,
 }
 
 impl Metrics {
@@ -29,9 +30,24 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("histogram");
+        let ingest = IntCounterVec::new(
+            Opts::new("ingest_values_total", "Device values received, by outcome (accepted, duplicate, or the rejection reason)"),
+            &["outcome"],
+        )
+        .expect("counter");
         registry.register(Box::new(requests.clone())).expect("register");
         registry.register(Box::new(latency.clone())).expect("register");
-        Metrics { registry, requests, latency }
+        registry.register(Box::new(ingest.clone())).expect("register");
+        Metrics { registry, requests, latency, ingest }
+    }
+
+    /// Counts the outcome of an ingest (HTTP or MQTT).
+    pub fn count_ingest(&self, r: &anjian_app::monitoring::IngestReport) {
+        self.ingest.with_label_values(&["accepted"]).inc_by(r.accepted);
+        self.ingest.with_label_values(&["duplicate"]).inc_by(r.duplicates);
+        for (reason, n) in &r.rejected {
+            self.ingest.with_label_values(&[reason.as_str()]).inc_by(*n);
+        }
     }
 
     /// Registers another collector (ingest rates, queue depths, …).

@@ -459,6 +459,19 @@ both_backends! {
             "attachments": [photo]}))).await;
         assert_eq!(s, StatusCode::CREATED, "{hz}");
         let hazard_b = hz["id"].as_str().unwrap().to_string();
+        // A device and an alarm at enterprise B.
+        let (s, dev) = ta.call(Method::POST, "/api/v1/devices", Some(&admin), Some(json!({
+            "name": "西城气体探头", "device_type": "gas_detector", "enterprise_id": ta.ent_b,
+            "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{dev}");
+        let device_b = dev["id"].as_str().unwrap().to_string();
+        let (s, _) = ta.call(Method::POST, &format!("/api/v1/devices/{device_b}/rules"), Some(&admin), Some(json!({"template": "combustible_gas"}))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, r) = ta.call(Method::POST, "/api/v1/ingest", None, Some(json!({"batches": [{"device_id": device_b,
+            "secret": dev["secret"], "readings": [{"ts": anjian_store::now_ms() - 1000, "values": {"lel_percent": 60.0}}]}]}))).await;
+        assert_eq!(r["alarms"]["raise"], 1, "{r}");
+        let (_, al) = ta.call(Method::GET, "/api/v1/alarms", Some(&admin), None).await;
+        let alarm_b = al["items"][0]["id"].as_str().unwrap().to_string();
         let west = ta.login("west").await;
         let (_, inbox) = ta.call(Method::GET, "/api/v1/notifications", Some(&west), None).await;
         let note_b = inbox[0]["id"].as_str().expect("west was notified").to_string();
@@ -516,6 +529,17 @@ both_backends! {
                 Some(json!({"level": "city", "note": "越权"})), outsiders.to_vec()),
             (Method::GET, "/api/v1/attachments/{sha256}", format!("/api/v1/attachments/{photo}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/notifications/{id}/read", format!("/api/v1/notifications/{note_b}/read"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/devices", "/api/v1/devices?per_page=500".into(), None, vec![]),
+            (Method::POST, "/api/v1/devices", "/api/v1/devices".into(), Some(json!({
+                "name": "越权设备", "device_type": "gas_detector", "enterprise_id": ent_b,
+                "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/devices/{id}", format!("/api/v1/devices/{device_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/devices/{id}/rules", format!("/api/v1/devices/{device_b}/rules"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/devices/{id}/rules", format!("/api/v1/devices/{device_b}/rules"), Some(json!({"template": "combustible_gas"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/alarms", "/api/v1/alarms?per_page=500".into(), None, vec![]),
+            (Method::GET, "/api/v1/alarms/{id}", format!("/api/v1/alarms/{alarm_b}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/alarms/{id}/actions", format!("/api/v1/alarms/{alarm_b}/actions"), Some(json!({"action": "acknowledge"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/rule-templates", "/api/v1/rule-templates".into(), None, vec![]),
             // Own-account endpoints: no data of others to leak; anonymous is refused.
             (Method::POST, "/api/v1/attachments", "/api/v1/attachments".into(), None, vec![]),
             (Method::GET, "/api/v1/notifications", "/api/v1/notifications".into(), None, vec![]),
@@ -530,8 +554,8 @@ both_backends! {
         let doc = serde_json::to_value(&doc).unwrap();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
-                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") {
-                    continue; // anonymous by design (public reports have their own test)
+                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") || path == "/api/v1/ingest" {
+                    continue; // anonymous by design (public reports and device ingest have their own tests)
                 }
                 let covered = cases.iter().any(|(m, p, ..)| p == path && m.as_str().eq_ignore_ascii_case(method));
                 assert!(covered, "{method} {path} has no scope case: add one");
@@ -542,7 +566,7 @@ both_backends! {
         for u in ["city", "east", "grid", "a-head", "a-staff"] {
             tokens.insert(u, ta.login(u).await);
         }
-        let secret_markers = [ent_b.as_str(), person_b.as_str(), project_b.as_str(), "测试企业2有限公司", "王五", hazard_b.as_str(), "配电箱"];
+        let secret_markers = [ent_b.as_str(), person_b.as_str(), project_b.as_str(), "测试企业2有限公司", "王五", hazard_b.as_str(), "配电箱", device_b.as_str(), alarm_b.as_str(), "西城气体探头"];
         for (method, template, uri, body, refused) in &cases {
             let (s, v) = ta.call(method.clone(), uri, None, body.clone()).await;
             assert_eq!(s, StatusCode::UNAUTHORIZED, "anonymous {method} {template}: {v}");

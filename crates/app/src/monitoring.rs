@@ -1,0 +1,667 @@
+//! IoT monitoring use cases (M1–M3): devices with their own secrets, rules
+//! attached to devices, ingest of readings (HTTP batches and MQTT), alarm
+//! raising/escalation/clearing by the rules, acknowledgement and clearing by
+//! people, and notification of the right people.
+//!
+//! One device batch is one transaction: its good readings, the rules'
+//! state, the alarms and notifications commit together; bad readings are
+//! counted by reason and never stop the good ones beside them.
+
+use crate::{App, AppError, Caller, Result, audit};
+use anjian_domain::ids::RegionCode;
+use anjian_domain::monitor::{Decision, Level, Rule, RuleState, templates};
+use anjian_domain::role::Role;
+use anjian_store::filter::Page;
+use anjian_store::monitoring::{self, Alarm, AlarmEvent, Device, DeviceRule};
+use anjian_store::{AnyConnection, enterprises, new_id, notifications, now_ms};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// (code, label) of the device types.
+pub const DEVICE_TYPES: &[(&str, &str)] = &[
+    ("tower_crane", "塔式起重机"),
+    ("scaffold", "脚手架"),
+    ("deep_pit", "深基坑"),
+    ("rainfall_gauge", "雨量计"),
+    ("gas_detector", "气体检测仪"),
+    ("temperature", "温度传感器"),
+    ("dust", "扬尘/PM监测"),
+    ("dcs_point", "DCS点位"),
+    ("camera", "视频监控"),
+];
+
+/// Readings further in the future than this are rejected (clock skew allowance).
+pub const MAX_FUTURE_MS: i64 = 5 * 60_000;
+/// Readings older than this are rejected (a device replaying history by mistake).
+pub const MAX_AGE_MS: i64 = 7 * 86_400_000;
+/// Largest batch accepted in one request or message.
+pub const MAX_READINGS: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct MetricSpec {
+    pub name: String,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct DeviceInput {
+    pub name: String,
+    /// tower_crane | scaffold | deep_pit | rainfall_gauge | gas_detector | temperature | dust | dcs_point | camera
+    pub device_type: String,
+    pub enterprise_id: String,
+    pub project_id: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub metrics: Vec<MetricSpec>,
+    /// Expected reporting interval in seconds (for offline detection).
+    pub interval_s: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeviceView {
+    pub id: String,
+    pub name: String,
+    pub device_type: String,
+    pub device_type_label: String,
+    pub enterprise_id: String,
+    pub project_id: Option<String>,
+    pub region_code: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub metrics: Vec<MetricSpec>,
+    pub interval_s: i64,
+    pub last_seen_at: Option<String>,
+    /// Missed three intervals.
+    pub offline: bool,
+    /// The device's secret: shown only in the response that creates the device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+fn device_view(d: &Device, now: i64, secret: Option<String>) -> DeviceView {
+    DeviceView {
+        id: d.id.clone(),
+        name: d.name.clone(),
+        device_type: d.device_type.clone(),
+        device_type_label: DEVICE_TYPES.iter().find(|(c, _)| *c == d.device_type).map(|(_, l)| *l).unwrap_or("").into(),
+        enterprise_id: d.enterprise_id.clone(),
+        project_id: d.project_id.clone(),
+        region_code: d.region_code.clone(),
+        lon: d.lon,
+        lat: d.lat,
+        metrics: serde_json::from_str(&d.metrics).unwrap_or_default(),
+        interval_s: d.interval_s,
+        last_seen_at: d.last_seen_at.map(crate::time::fmt_local),
+        offline: anjian_domain::monitor::is_offline(d.last_seen_at, now, d.interval_s.clamp(1, u32::MAX as i64) as u32, 3),
+        secret,
+    }
+}
+
+async fn visible_device(c: &mut AnyConnection, caller: &Caller, id: &str) -> Result<Device> {
+    let d = monitoring::device(c, id).await?.ok_or(AppError::NotFound)?;
+    let r = RegionCode::parse("region", &d.region_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    if caller.scope.allows(&r, Some(&d.enterprise_id)) { Ok(d) } else { Err(AppError::NotFound) }
+}
+
+/// Registers a device; its secret is returned once and stored encrypted.
+pub async fn register_device(app: &App, caller: &Caller, i: &DeviceInput) -> Result<DeviceView> {
+    caller.require(caller.role.is_regulator() || caller.role == Role::EnterpriseHead)?;
+    let mut tx = app.db.begin().await?;
+    let e = enterprises::get(&mut tx, &i.enterprise_id).await?.ok_or(AppError::NotFound)?;
+    let region = RegionCode::parse("region", &e.region_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    if !caller.scope.allows(&region, Some(&e.id)) {
+        return Err(AppError::NotFound);
+    }
+    if i.name.trim().is_empty() || i.name.chars().count() > 100 {
+        return Err(AppError::field("name", "设备名称不能为空且不超过100个字符"));
+    }
+    if !DEVICE_TYPES.iter().any(|(c, _)| *c == i.device_type) {
+        let list: Vec<&str> = DEVICE_TYPES.iter().map(|(c, _)| *c).collect();
+        return Err(AppError::field("device_type", format!("未知设备类型（可选: {}）", list.join(", "))));
+    }
+    if i.metrics.is_empty() {
+        return Err(AppError::field("metrics", "至少需要一个监测指标"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (n, m) in i.metrics.iter().enumerate() {
+        let ok = !m.name.is_empty() && m.name.len() <= 64 && m.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok || !seen.insert(m.name.clone()) {
+            return Err(AppError::field(&format!("metrics[{n}].name"), "指标名应为唯一的字母、数字或下划线"));
+        }
+    }
+    if !(1..=86_400).contains(&i.interval_s) {
+        return Err(AppError::field("interval_s", "上报间隔应为1到86400秒"));
+    }
+    anjian_domain::registry::validate_point(i.lon, i.lat)?;
+    if let Some(p) = &i.project_id {
+        let p = anjian_store::projects::get(&mut tx, p).await?.ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
+        if ![&p.builder_id, &p.contractor_id, &p.supervisor_id].contains(&&e.id) {
+            return Err(AppError::field("project_id", "该企业不是此项目的参建单位"));
+        }
+    }
+    let secret = crate::crypto::random_token("ajd");
+    let now = now_ms();
+    let d = Device {
+        id: new_id(),
+        name: i.name.trim().into(),
+        device_type: i.device_type.clone(),
+        enterprise_id: e.id.clone(),
+        project_id: i.project_id.clone(),
+        region_code: e.region_code.clone(),
+        lon: i.lon.or(e.lon),
+        lat: i.lat.or(e.lat),
+        metrics: serde_json::to_string(&i.metrics).unwrap_or_else(|_| "[]".into()),
+        secret_enc: app.secrets.encrypt(&secret),
+        interval_s: i.interval_s,
+        last_seen_at: None,
+        created_at: now,
+    };
+    monitoring::insert_device(&mut tx, &d).await?;
+    let view = device_view(&d, now, None);
+    audit::record::<(), _>(&mut tx, caller, "create", "device", &d.id, None, Some(&view)).await?;
+    tx.commit().await?;
+    Ok(device_view(&d, now, Some(secret)))
+}
+
+pub async fn list_devices(app: &App, caller: &Caller, page: Page) -> Result<(Vec<DeviceView>, i64)> {
+    let mut c = app.db.read().await?;
+    let (rows, total) = monitoring::devices(&mut c, &caller.scope, page).await?;
+    let now = now_ms();
+    Ok((rows.iter().map(|d| device_view(d, now, None)).collect(), total))
+}
+
+pub async fn get_device(app: &App, caller: &Caller, id: &str) -> Result<DeviceView> {
+    let mut c = app.db.read().await?;
+    Ok(device_view(&visible_device(&mut c, caller, id).await?, now_ms(), None))
+}
+
+// ------------------------------------------------------------------ rules
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RuleInput {
+    /// A shipped template (`GET /api/v1/rule-templates`), or …
+    pub template: Option<String>,
+    /// … a rule of your own (overrides the template when both are given).
+    #[schema(value_type = Object)]
+    pub rule: Option<Rule>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RuleView {
+    pub id: String,
+    pub device_id: String,
+    pub name: String,
+    pub template_key: Option<String>,
+    #[schema(value_type = Object)]
+    pub rule: Rule,
+    pub enabled: bool,
+    /// The level of the rule's active alarm, if any.
+    pub active_level: Option<String>,
+    /// The last value the rule computed (value, change or sum).
+    pub last_measure: Option<f64>,
+}
+
+fn rule_view(r: &DeviceRule) -> RuleView {
+    let state: RuleState = serde_json::from_str(&r.state).unwrap_or_default();
+    RuleView {
+        id: r.id.clone(),
+        device_id: r.device_id.clone(),
+        name: r.name.clone(),
+        template_key: r.template_key.clone(),
+        rule: serde_json::from_str(&r.rule).unwrap_or_else(|_| templates()[0].rule.clone()),
+        enabled: r.enabled != 0,
+        active_level: state.active.map(|l| l.as_str().to_string()),
+        last_measure: state.last_measure,
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TemplateView {
+    pub key: String,
+    pub name: String,
+    pub device_type: String,
+    pub basis: String,
+    #[schema(value_type = Object)]
+    pub rule: Rule,
+}
+
+pub fn rule_templates() -> Vec<TemplateView> {
+    templates()
+        .into_iter()
+        .map(|t| TemplateView { key: t.key, name: t.name, device_type: t.device_type, basis: t.basis, rule: t.rule })
+        .collect()
+}
+
+pub async fn add_rule(app: &App, caller: &Caller, device_id: &str, i: &RuleInput) -> Result<RuleView> {
+    caller.require(caller.role.is_regulator() || caller.role == Role::EnterpriseHead)?;
+    let mut tx = app.db.begin().await?;
+    let d = visible_device(&mut tx, caller, device_id).await?;
+    let template = match &i.template {
+        Some(k) => Some(templates().into_iter().find(|t| &t.key == k).ok_or_else(|| AppError::field("template", format!("未知模板: {k}")))?),
+        None => None,
+    };
+    let rule = match (&i.rule, &template) {
+        (Some(r), _) => r.clone(),
+        (None, Some(t)) => t.rule.clone(),
+        (None, None) => return Err(AppError::field("rule", "请给出规则或模板")),
+    };
+    rule.validate().map_err(|e| AppError::field(&format!("rule.{}", e.field), e.message))?;
+    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    if !metrics.iter().any(|m| m.name == rule.metric) {
+        return Err(AppError::field("rule.metric", format!("设备没有指标 {}", rule.metric)));
+    }
+    let now = now_ms();
+    let r = DeviceRule {
+        id: new_id(),
+        device_id: d.id.clone(),
+        name: i.name.clone().or_else(|| template.as_ref().map(|t| t.name.clone())).unwrap_or_else(|| rule.metric.clone()),
+        template_key: template.map(|t| t.key),
+        rule: serde_json::to_string(&rule).unwrap_or_default(),
+        state: serde_json::to_string(&RuleState::default()).unwrap_or_default(),
+        enabled: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    monitoring::insert_rule(&mut tx, &r).await?;
+    let view = rule_view(&r);
+    audit::record::<(), _>(&mut tx, caller, "create", "device_rule", &r.id, None, Some(&view)).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+pub async fn list_rules(app: &App, caller: &Caller, device_id: &str) -> Result<Vec<RuleView>> {
+    let mut c = app.db.read().await?;
+    visible_device(&mut c, caller, device_id).await?;
+    Ok(monitoring::rules_of(&mut c, device_id).await?.iter().map(rule_view).collect())
+}
+
+// ----------------------------------------------------------------- ingest
+
+/// A time as epoch milliseconds or an RFC 3339 string.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Ts {
+    Millis(i64),
+    Text(String),
+}
+
+impl Ts {
+    fn millis(&self) -> Option<i64> {
+        match self {
+            Ts::Millis(m) => Some(*m),
+            Ts::Text(s) => s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReadingIn {
+    pub ts: Ts,
+    /// metric name → value (numbers; anything else is rejected).
+    #[schema(value_type = Object)]
+    pub values: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct DeviceBatch {
+    pub device_id: String,
+    pub secret: String,
+    pub readings: Vec<ReadingIn>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct IngestReport {
+    /// Values stored (a value already stored is counted as a duplicate).
+    pub accepted: u64,
+    pub duplicates: u64,
+    /// Rejected values by reason: unknown_device, bad_secret, unknown_metric,
+    /// not_a_number, non_finite, bad_timestamp, future_timestamp, too_old, too_many.
+    pub rejected: BTreeMap<String, u64>,
+    /// Alarm decisions taken: raise, escalate, clear.
+    pub alarms: BTreeMap<String, u64>,
+}
+
+impl IngestReport {
+    fn reject(&mut self, reason: &str, n: u64) {
+        *self.rejected.entry(reason.into()).or_default() += n;
+    }
+    pub fn merge(&mut self, o: IngestReport) {
+        self.accepted += o.accepted;
+        self.duplicates += o.duplicates;
+        for (k, v) in o.rejected {
+            *self.rejected.entry(k).or_default() += v;
+        }
+        for (k, v) in o.alarms {
+            *self.alarms.entry(k).or_default() += v;
+        }
+    }
+}
+
+fn values_in(b: &DeviceBatch) -> u64 {
+    b.readings.iter().map(|r| r.values.len() as u64).sum()
+}
+
+fn same(a: &str, b: &str) -> bool {
+    // Constant-time over the longer input, so timing reveals nothing.
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
+/// Ingests one device's batch (HTTP or MQTT). Never fails for bad readings:
+/// they are counted. Fails only when the database does.
+pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    let total = values_in(b);
+    if b.readings.len() > MAX_READINGS {
+        report.reject("too_many", total);
+        return Ok(report);
+    }
+    let mut tx = app.db.begin().await?;
+    let Some(d) = monitoring::device(&mut tx, &b.device_id).await? else {
+        report.reject("unknown_device", total);
+        return Ok(report);
+    };
+    let secret = app.secrets.decrypt(&d.secret_enc)?;
+    if !same(&secret, &b.secret) {
+        report.reject("bad_secret", total);
+        return Ok(report);
+    }
+    let now = now_ms();
+    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    let mut good: Vec<(String, i64, f64)> = Vec::new();
+    for r in &b.readings {
+        let n = r.values.len() as u64;
+        let Some(at) = r.ts.millis() else {
+            report.reject("bad_timestamp", n);
+            continue;
+        };
+        if at > now + MAX_FUTURE_MS {
+            report.reject("future_timestamp", n);
+            continue;
+        }
+        if at < now - MAX_AGE_MS {
+            report.reject("too_old", n);
+            continue;
+        }
+        for (metric, v) in &r.values {
+            if !metrics.iter().any(|m| &m.name == metric) {
+                report.reject("unknown_metric", 1);
+                continue;
+            }
+            // JSON has no NaN/Infinity; strings like "NaN" are not numbers either.
+            let Some(x) = v.as_f64() else {
+                report.reject("not_a_number", 1);
+                continue;
+            };
+            if !x.is_finite() {
+                report.reject("non_finite", 1);
+                continue;
+            }
+            good.push((metric.clone(), at, x));
+        }
+    }
+    good.sort_by_key(|(m, at, _)| (*at, m.clone()));
+    let inserted = monitoring::insert_readings(&mut tx, app.db.backend(), &d.id, &good, now).await?;
+    report.accepted = inserted;
+    report.duplicates = good.len() as u64 - inserted;
+    if let Some(last) = good.iter().map(|(_, at, _)| *at).max() {
+        monitoring::touch_device(&mut tx, &d.id, last).await?;
+    }
+    // Rules see readings in time order.
+    for rule_row in monitoring::rules_of(&mut tx, &d.id).await?.into_iter().filter(|r| r.enabled != 0) {
+        let Ok(rule) = serde_json::from_str::<Rule>(&rule_row.rule) else { continue };
+        let mut state: RuleState = serde_json::from_str(&rule_row.state).unwrap_or_default();
+        for (metric, at, x) in good.iter().filter(|(m, ..)| *m == rule.metric) {
+            if let Some(decision) = state.observe(&rule, *at, *x, local_md(*at)) {
+                let name = match decision {
+                    Decision::Raise(_) => "raise",
+                    Decision::Escalate(_) => "escalate",
+                    Decision::Clear => "clear",
+                };
+                *report.alarms.entry(name.into()).or_default() += 1;
+                apply_decision(app, &mut tx, &d, &rule_row, metric, *x, *at, decision).await?;
+            }
+        }
+        monitoring::save_rule_state(&mut tx, &rule_row.id, &serde_json::to_string(&state).unwrap_or_default(), now).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+fn local_md(at_ms: i64) -> (u8, u8) {
+    jiff::Timestamp::from_millisecond(at_ms)
+        .map(|t| {
+            let d = t.to_zoned_datetime(crate::time::shanghai()).date();
+            (d.month() as u8, d.day() as u8)
+        })
+        .unwrap_or((1, 1))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_decision(
+    app: &App,
+    c: &mut AnyConnection,
+    d: &Device,
+    rule: &DeviceRule,
+    metric: &str,
+    x: f64,
+    at: i64,
+    decision: Decision,
+) -> Result<()> {
+    let open = monitoring::open_alarm(c, &rule.id).await?;
+    let (alarm, event, level) = match (decision, open) {
+        (Decision::Raise(l) | Decision::Escalate(l), None) => {
+            let a = Alarm {
+                id: new_id(),
+                device_id: d.id.clone(),
+                rule_id: rule.id.clone(),
+                open_key: Some(rule.id.clone()),
+                region_code: d.region_code.clone(),
+                enterprise_id: d.enterprise_id.clone(),
+                metric: metric.into(),
+                level: l.as_str().into(),
+                state: "active".into(),
+                raised_at: at,
+                level_at: at,
+                last_value: x,
+                peak_value: x,
+                acknowledged_by: None,
+                acknowledged_at: None,
+                cleared_by: None,
+                cleared_at: None,
+            };
+            monitoring::insert_alarm(c, &a).await?;
+            (a, "raise", l)
+        }
+        (Decision::Raise(l) | Decision::Escalate(l), Some(mut a)) => {
+            // Escalation re-opens attention: an acknowledged alarm becomes active again.
+            a.level = l.as_str().into();
+            a.level_at = at;
+            a.state = "active".into();
+            a.last_value = x;
+            a.peak_value = if x.abs() > a.peak_value.abs() { x } else { a.peak_value };
+            monitoring::update_alarm(c, &a).await?;
+            (a, "escalate", l)
+        }
+        (Decision::Clear, Some(mut a)) => {
+            a.state = "cleared".into();
+            a.open_key = None;
+            a.cleared_at = Some(at);
+            a.cleared_by = Some("rule".into());
+            a.last_value = x;
+            monitoring::update_alarm(c, &a).await?;
+            let l = parse_level(&a.level);
+            (a, "clear", l)
+        }
+        (Decision::Clear, None) => return Ok(()),
+    };
+    monitoring::insert_alarm_event(
+        c,
+        &AlarmEvent { id: new_id(), alarm_id: alarm.id.clone(), at, actor_name: "规则".into(), event: event.into(), level: level.as_str().into(), value: Some(x), note: None },
+    )
+    .await?;
+    audit::record::<(), _>(c, &Caller::system(), event, "alarm", &alarm.id, None, Some(&alarm)).await?;
+    if event != "clear" {
+        // The enterprise head always; the region's supervisors: all levels for red, the closest otherwise.
+        let mut to = notifications::enterprise_users(c, &d.enterprise_id, "enterprise-head").await?;
+        let sups = notifications::supervisors_of(c, &d.region_code).await?;
+        let closest = sups.first().map(|(_, _, r)| r.clone());
+        to.extend(sups.into_iter().filter(|(_, _, r)| level == Level::Red || Some(r) == closest.as_ref()).map(|(id, ..)| id));
+        let title = format!("【{}】{} {}", level.label(), d.name, rule.name);
+        let body = format!("{metric} = {x}（{}）", crate::time::fmt_local(at));
+        crate::hazards::notify_users(app, c, &to, "alarm", &title, &body, None).await?;
+    }
+    Ok(())
+}
+
+fn parse_level(s: &str) -> Level {
+    Level::ALL.into_iter().find(|l| l.as_str() == s).unwrap_or(Level::Blue)
+}
+
+// ----------------------------------------------------------------- alarms
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AlarmView {
+    pub id: String,
+    pub device_id: String,
+    pub rule_id: String,
+    pub region_code: String,
+    pub enterprise_id: String,
+    pub metric: String,
+    pub level: String,
+    pub level_label: String,
+    /// active | acknowledged | cleared
+    pub state: String,
+    pub raised_at: String,
+    pub level_at: String,
+    pub last_value: f64,
+    pub peak_value: f64,
+    pub acknowledged_at: Option<String>,
+    pub cleared_at: Option<String>,
+}
+
+fn alarm_view(a: &Alarm) -> AlarmView {
+    AlarmView {
+        id: a.id.clone(),
+        device_id: a.device_id.clone(),
+        rule_id: a.rule_id.clone(),
+        region_code: a.region_code.clone(),
+        enterprise_id: a.enterprise_id.clone(),
+        metric: a.metric.clone(),
+        level: a.level.clone(),
+        level_label: parse_level(&a.level).label().into(),
+        state: a.state.clone(),
+        raised_at: crate::time::fmt_local(a.raised_at),
+        level_at: crate::time::fmt_local(a.level_at),
+        last_value: a.last_value,
+        peak_value: a.peak_value,
+        acknowledged_at: a.acknowledged_at.map(crate::time::fmt_local),
+        cleared_at: a.cleared_at.map(crate::time::fmt_local),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct AlarmFilter {
+    /// open | active | acknowledged | cleared
+    pub state: Option<String>,
+    pub device_id: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+pub async fn list_alarms(app: &App, caller: &Caller, f: &AlarmFilter) -> Result<(Vec<AlarmView>, i64)> {
+    if let Some(s) = &f.state {
+        if !["open", "active", "acknowledged", "cleared"].contains(&s.as_str()) {
+            return Err(AppError::field("state", "应为 open、active、acknowledged 或 cleared"));
+        }
+    }
+    let mut c = app.db.read().await?;
+    let (rows, total) = monitoring::alarms(&mut c, &caller.scope, f.state.as_deref(), f.device_id.as_deref(), Page::new(f.page, f.per_page)).await?;
+    Ok((rows.iter().map(alarm_view).collect(), total))
+}
+
+async fn visible_alarm(c: &mut AnyConnection, caller: &Caller, id: &str) -> Result<Alarm> {
+    let a = monitoring::alarm(c, id).await?.ok_or(AppError::NotFound)?;
+    let r = RegionCode::parse("region", &a.region_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    if caller.scope.allows(&r, Some(&a.enterprise_id)) { Ok(a) } else { Err(AppError::NotFound) }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AlarmDetail {
+    pub alarm: AlarmView,
+    pub events: Vec<AlarmEventView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AlarmEventView {
+    pub at: String,
+    pub actor_name: String,
+    pub event: String,
+    pub level: String,
+    pub value: Option<f64>,
+    pub note: Option<String>,
+}
+
+pub async fn get_alarm(app: &App, caller: &Caller, id: &str) -> Result<AlarmDetail> {
+    let mut c = app.db.read().await?;
+    let a = visible_alarm(&mut c, caller, id).await?;
+    let events = monitoring::alarm_events(&mut c, id)
+        .await?
+        .into_iter()
+        .map(|e| AlarmEventView { at: crate::time::fmt_local(e.at), actor_name: e.actor_name, event: e.event, level: e.level, value: e.value, note: e.note })
+        .collect();
+    Ok(AlarmDetail { alarm: alarm_view(&a), events })
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct AlarmActionInput {
+    /// acknowledge | clear
+    pub action: String,
+    pub note: Option<String>,
+}
+
+/// A person acknowledges (active → acknowledged) or clears an alarm.
+pub async fn act_on_alarm(app: &App, caller: &Caller, id: &str, i: &AlarmActionInput) -> Result<AlarmView> {
+    let mut tx = app.db.begin().await?;
+    let mut a = visible_alarm(&mut tx, caller, id).await?;
+    let before = a.clone();
+    let now = now_ms();
+    match (i.action.as_str(), a.state.as_str()) {
+        ("acknowledge", "active") => {
+            a.state = "acknowledged".into();
+            a.acknowledged_by = caller.actor_id();
+            a.acknowledged_at = Some(now);
+        }
+        ("clear", "active" | "acknowledged") => {
+            if i.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                return Err(AppError::field("note", "人工解除须填写原因"));
+            }
+            a.state = "cleared".into();
+            a.open_key = None;
+            a.cleared_by = caller.actor_id();
+            a.cleared_at = Some(now);
+            // The rule starts afresh: if the condition persists it raises a new alarm.
+            for r in monitoring::rules_of(&mut tx, &a.device_id).await?.into_iter().filter(|r| r.id == a.rule_id) {
+                let mut st: RuleState = serde_json::from_str(&r.state).unwrap_or_default();
+                st.reset();
+                monitoring::save_rule_state(&mut tx, &r.id, &serde_json::to_string(&st).unwrap_or_default(), now).await?;
+            }
+        }
+        ("acknowledge" | "clear", s) => return Err(AppError::field("action", format!("告警当前状态为 {s}，不能执行该操作"))),
+        (other, _) => return Err(AppError::field("action", format!("未知操作: {other}"))),
+    }
+    monitoring::update_alarm(&mut tx, &a).await?;
+    monitoring::insert_alarm_event(
+        &mut tx,
+        &AlarmEvent { id: new_id(), alarm_id: a.id.clone(), at: now, actor_name: caller.display_name.clone(), event: i.action.clone(), level: a.level.clone(), value: None, note: i.note.clone() },
+    )
+    .await?;
+    audit::record(&mut tx, caller, &i.action, "alarm", &a.id, Some(&before), Some(&a)).await?;
+    tx.commit().await?;
+    Ok(alarm_view(&a))
+}

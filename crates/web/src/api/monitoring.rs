@@ -1,0 +1,96 @@
+use super::Paged;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Auth};
+use crate::AppState;
+use anjian_app::monitoring::{
+    self, AlarmActionInput, AlarmDetail, AlarmFilter, AlarmView, DeviceBatch, DeviceInput, DeviceView, IngestReport, RuleInput,
+    RuleView, TemplateView,
+};
+use anjian_store::filter::Page;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Devices in the caller's scope, with online state.
+#[utoipa::path(get, path = "/api/v1/devices", tag = "monitoring", params(PageParams),
+    responses((status = 200, body = Paged<DeviceView>)))]
+pub async fn list(State(s): State<AppState>, Auth(c): Auth, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<Paged<DeviceView>>> {
+    Ok(Json(Paged::of(monitoring::list_devices(&s.app, &c, Page::new(p.page, p.per_page)).await?)))
+}
+
+/// Register a device. The response carries its secret, shown only this once.
+#[utoipa::path(post, path = "/api/v1/devices", tag = "monitoring", request_body = DeviceInput,
+    responses((status = 201, body = DeviceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(State(s): State<AppState>, Auth(c): Auth, ApiJson(i): ApiJson<DeviceInput>) -> ApiResult<(StatusCode, Json<DeviceView>)> {
+    Ok((StatusCode::CREATED, Json(monitoring::register_device(&s.app, &c, &i).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/devices/{id}", tag = "monitoring", params(("id" = String, Path)),
+    responses((status = 200, body = DeviceView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Json<DeviceView>> {
+    Ok(Json(monitoring::get_device(&s.app, &c, &id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/devices/{id}/rules", tag = "monitoring", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<RuleView>), (status = 404, body = ErrorBody)))]
+pub async fn rules(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Json<Vec<RuleView>>> {
+    Ok(Json(monitoring::list_rules(&s.app, &c, &id).await?))
+}
+
+/// Attach a rule to a device, from a template or written out.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/rules", tag = "monitoring", params(("id" = String, Path)), request_body = RuleInput,
+    responses((status = 201, body = RuleView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_rule(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<RuleInput>) -> ApiResult<(StatusCode, Json<RuleView>)> {
+    Ok((StatusCode::CREATED, Json(monitoring::add_rule(&s.app, &c, &id, &i).await?)))
+}
+
+/// The rule templates shipped with the platform.
+#[utoipa::path(get, path = "/api/v1/rule-templates", tag = "monitoring", responses((status = 200, body = Vec<TemplateView>)))]
+pub async fn templates(Auth(_c): Auth) -> Json<Vec<TemplateView>> {
+    Json(monitoring::rule_templates())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct IngestBody {
+    pub batches: Vec<DeviceBatch>,
+}
+
+/// Readings from devices (no user login: each batch carries its device's id
+/// and secret). Bad readings are counted by reason and never stop the good
+/// ones beside them.
+#[utoipa::path(post, path = "/api/v1/ingest", tag = "monitoring", request_body = IngestBody,
+    responses((status = 200, body = IngestReport), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)), security(()))]
+pub async fn ingest(State(s): State<AppState>, ApiJson(body): ApiJson<IngestBody>) -> ApiResult<Json<IngestReport>> {
+    let mut report = IngestReport::default();
+    for b in &body.batches {
+        report.merge(monitoring::ingest(&s.app, b).await?);
+    }
+    s.metrics.count_ingest(&report);
+    Ok(Json(report))
+}
+
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "monitoring", params(AlarmFilter),
+    responses((status = 200, body = Paged<AlarmView>), (status = 422, body = ErrorBody)))]
+pub async fn alarms(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuery<AlarmFilter>) -> ApiResult<Json<Paged<AlarmView>>> {
+    Ok(Json(Paged::of(monitoring::list_alarms(&s.app, &c, &f).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/alarms/{id}", tag = "monitoring", params(("id" = String, Path)),
+    responses((status = 200, body = AlarmDetail), (status = 404, body = ErrorBody)))]
+pub async fn alarm(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Json<AlarmDetail>> {
+    Ok(Json(monitoring::get_alarm(&s.app, &c, &id).await?))
+}
+
+/// Acknowledge or clear an alarm.
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/actions", tag = "monitoring", params(("id" = String, Path)), request_body = AlarmActionInput,
+    responses((status = 200, body = AlarmView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn alarm_action(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<AlarmActionInput>) -> ApiResult<Json<AlarmView>> {
+    Ok(Json(monitoring::act_on_alarm(&s.app, &c, &id, &i).await?))
+}
