@@ -1,0 +1,5 @@
+//! Integration tests for anjian-classify, one module per capability.
+
+mod classifier;
+mod rules;
+mod taxonomy;
