@@ -27,6 +27,12 @@ pub struct Config {
     pub trust_forwarded: bool,
     /// URLs that receive every notification as JSON (WeCom/DingTalk bridges, SMS gateways…).
     pub webhooks: Vec<String>,
+    /// MQTT broker for device readings, e.g. `mqtt://127.0.0.1:1883`; none: HTTP ingest only.
+    pub mqtt_url: Option<String>,
+    /// MQTT client id: keep it stable, the broker keeps undelivered readings under it.
+    pub mqtt_client_id: String,
+    /// Topic prefix: devices publish to `<prefix>/devices/<device_id>/readings`.
+    pub mqtt_prefix: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -41,6 +47,7 @@ impl std::fmt::Debug for Config {
             .field("public_reports_per_minute", &self.public_reports_per_minute)
             .field("trust_forwarded", &self.trust_forwarded)
             .field("webhooks", &self.webhooks.len())
+            .field("mqtt_url", &self.mqtt_url)
             .finish()
     }
 }
@@ -57,6 +64,9 @@ impl Default for Config {
             public_reports_per_minute: 10,
             trust_forwarded: false,
             webhooks: vec![],
+            mqtt_url: None,
+            mqtt_client_id: "anjian-server".into(),
+            mqtt_prefix: "anjian".into(),
         }
     }
 }
@@ -105,6 +115,9 @@ impl Config {
             anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!("secret_key: {e}"))?;
         }
         self.outbound().validate().map_err(|e| anyhow::anyhow!("webhooks: {e}"))?;
+        if let Some(u) = &self.mqtt_url {
+            anjian_ingest::MqttConfig::from_url(u, &self.mqtt_client_id, &self.mqtt_prefix).map_err(|e| anyhow::anyhow!("mqtt_url: {e}"))?;
+        }
         Ok(())
     }
 

@@ -207,14 +207,27 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
     if let Some(b) = banner {
         println!("{b}");
     }
-    let router = anjian_web::router_with(
+    let metrics = anjian_web::metrics::Metrics::new();
+    let router = anjian_web::router_with_metrics(
         app.clone(),
         anjian_web::WebOptions {
             cookie_secure: cfg.cookie_secure,
             public_reports_per_minute: cfg.public_reports_per_minute,
             trust_forwarded: cfg.trust_forwarded,
         },
+        metrics.clone(),
     );
+    // Device readings over MQTT, when a broker is configured.
+    let (stop_mqtt, stop_rx) = tokio::sync::watch::channel(false);
+    let mqtt = match &cfg.mqtt_url {
+        Some(url) => {
+            let mc = anjian_ingest::MqttConfig::from_url(url, &cfg.mqtt_client_id, &cfg.mqtt_prefix).map_err(|e| anyhow::anyhow!(e))?;
+            println!("MQTT 接入: {url} 主题 {}", mc.topic_filter());
+            let m = metrics.clone();
+            Some(tokio::spawn(anjian_ingest::run(app.clone(), mc, move |r| m.count_ingest(r), stop_rx)))
+        }
+        None => None,
+    };
     // Reminders, escalations and other queued work.
     tokio::spawn(anjian_app::scheduler::run_forever(app.clone(), std::time::Duration::from_secs(15)));
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -222,6 +235,10 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    let _ = stop_mqtt.send(true);
+    if let Some(t) = mqtt {
+        let _ = t.await;
+    }
     app.db.close().await;
     Ok(())
 }

@@ -217,6 +217,8 @@ fn serve_answers_health_and_readiness_on_listen_from_env() {
     let dir = TempDir::new("cli-serve");
     let mut child = anjian()
         .env("ANJIAN_LISTEN", "127.0.0.1:0")
+        .env("ANJIAN_MQTT_URL", "mqtt://127.0.0.1:1883")
+        .env("ANJIAN_MQTT_CLIENT_ID", format!("anjian-cli-test-{}", std::process::id()))
         .args(["serve", "--data-dir"])
         .arg(dir.path())
         .stdout(Stdio::piped())
@@ -224,12 +226,21 @@ fn serve_answers_health_and_readiness_on_listen_from_env() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
+    let mut seen = String::new();
     let mut r = BufReader::new(stdout);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !line.contains("已启动") && Instant::now() < deadline {
         line.clear();
         r.read_line(&mut line).unwrap();
+        seen.push_str(&line);
     }
+    // Two more lines follow: the database and the MQTT broker.
+    for _ in 0..2 {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        seen.push_str(&l);
+    }
+    assert!(seen.contains("MQTT 接入: mqtt://127.0.0.1:1883"), "{seen}");
     let base = format!("http://{}", line.split("http://").nth(1).unwrap().split('/').next().unwrap());
     assert_eq!(http_get(&base, "/healthz", None).0, 200);
     let (s, body) = http_get(&base, "/readyz", None);

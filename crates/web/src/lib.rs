@@ -135,10 +135,15 @@ pub fn router(app: App, cookie_secure: bool) -> Router {
 
 /// The whole HTTP application.
 pub fn router_with(app: App, opts: WebOptions) -> Router {
+    router_with_metrics(app, opts, metrics::Metrics::new())
+}
+
+/// The whole HTTP application, sharing `metrics` with other parts of the
+/// process (the MQTT subscriber counts into it too).
+pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics) -> Router {
     let per_minute = std::num::NonZeroU32::new(opts.public_reports_per_minute.max(1)).expect("nonzero");
     let public_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
     let (api, doc) = api_router().split_for_parts();
-    let metrics = metrics::Metrics::new();
     let state = AppState {
         app,
         metrics: metrics.clone(),
