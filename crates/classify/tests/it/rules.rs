@@ -100,3 +100,24 @@ fn a_rule_pointing_at_a_missing_item_is_rejected() {
     json["rules"][0]["items"] = serde_json::json!(["CONS-99-99"]);
     assert!(matches!(MajorRules::from_json(&json.to_string(), taxonomy()), Err(Error::Invalid { .. })));
 }
+
+#[test]
+fn gas_over_the_limit_cites_the_coal_mine_standard() {
+    let g = determine_grade("MINE-01-01", "掘进工作面瓦斯超限还在干").unwrap();
+    let c = g.rule.unwrap();
+    assert_eq!((c.document.as_str(), c.article.as_str()), ("应急管理部令第4号", "第三条第（二）项"));
+    assert_eq!(rule_for("MINE-01-02", "井下出现串联通风").as_deref(), Some("MK2020-3-5"));
+}
+
+#[test]
+fn people_and_neighbours_are_matched_in_context() {
+    assert_eq!(rule_for("MGMT-02-02", "这家化工厂的主要负责人没有考核合格证").as_deref(), Some("HG2017-1"));
+    assert_eq!(rule_for("MGMT-02-02", "商场经理没有参加安全培训").as_deref(), None);
+    assert_eq!(rule_for("CONS-01-01", "基坑紧挨着老居民楼，周边建筑没有任何保护措施").as_deref(), Some("FW2022-5-1"));
+}
+
+#[test]
+fn not_knowing_ones_confined_spaces_is_not_a_special_work_violation() {
+    assert_eq!(rule_for("CONF-01-01", "企业对厂区内的污水池、储罐等有限空间底数不清").as_deref(), None);
+    assert_eq!(rule_for("CONF-01-01", "没有辨识有限空间，也没设警示标志").as_deref(), Some("GM2023-13-1"));
+}
