@@ -65,7 +65,7 @@ pub fn read_exif(bytes: &[u8]) -> (Option<f64>, Option<f64>, Option<String>) {
 }
 
 /// Stores an upload. `field` names the form field in errors.
-pub async fn upload(app: &App, _caller: Option<&Caller>, field: &str, bytes: &[u8]) -> Result<AttachmentView> {
+pub async fn upload(app: &App, caller: Option<&Caller>, field: &str, bytes: &[u8]) -> Result<AttachmentView> {
     if bytes.is_empty() {
         return Err(AppError::field(field, "文件为空"));
     }
@@ -85,7 +85,24 @@ pub async fn upload(app: &App, _caller: Option<&Caller>, field: &str, bytes: &[u
         created_at: now_ms(),
     };
     let mut tx = app.db.begin().await?;
-    attachments::put(&mut tx, &a).await?;
+    if attachments::put(&mut tx, &a).await? {
+        // New content: its hash goes on the evidence ledger (never the content).
+        let actor = caller.map_or_else(|| "public".to_string(), crate::ledger::actor_of);
+        let fields = serde_json::json!({"sha256": a.sha256, "mime": a.mime, "size": a.size});
+        crate::ledger::append(
+            &mut tx,
+            &format!("attachment/{}", a.sha256),
+            &crate::ledger::Record {
+                kind: "attachment.stored",
+                subject: &a.sha256,
+                actor: &actor,
+                time_ms: a.created_at,
+                content: fields.clone(),
+                fields,
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(AttachmentView { sha256: a.sha256, mime: a.mime, size: a.size, exif_lat: a.exif_lat, exif_lon: a.exif_lon, exif_time: a.exif_time })
 }

@@ -476,6 +476,21 @@ async fn event(
         public: i64::from(public),
     };
     hazards::append_event(c, &e).await?;
+    // On the evidence ledger in the same transaction: state names, photo
+    // hashes, and the hash of the whole event (its note may name people).
+    let content = serde_json::to_value(&e).map_err(|x| AppError::Internal(x.to_string()))?;
+    let fields = serde_json::json!({
+        "code": h.code, "from": e.state_before, "to": e.state_after, "party": e.party,
+        "grade": h.grade, "attachments": attachments,
+    });
+    let kind = format!("hazard.{name}");
+    let actor_id = crate::ledger::actor_of(actor);
+    crate::ledger::append(
+        c,
+        &e.id,
+        &crate::ledger::Record { kind: &kind, subject: &h.id, actor: &actor_id, time_ms: e.at, fields, content },
+    )
+    .await?;
     Ok(())
 }
 
@@ -851,6 +866,10 @@ pub struct TimelineEvent {
     pub data: serde_json::Value,
     /// SHA-256 of the attachments of this event.
     pub attachments: Vec<String>,
+    /// The event's leaf index on the evidence ledger (`null` for the second
+    /// or so until the sequencer has run): prove it with
+    /// `GET /api/v1/ledger/proof/inclusion?index=…`.
+    pub ledger_index: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -883,7 +902,7 @@ fn event_label(name: &str) -> &'static str {
     }
 }
 
-fn timeline_event(e: HazardEvent) -> TimelineEvent {
+fn timeline_event(e: HazardEvent, ledger_index: Option<i64>) -> TimelineEvent {
     let after = State::parse(&e.state_after).unwrap_or(State::Reported);
     TimelineEvent {
         seq: e.seq,
@@ -898,13 +917,25 @@ fn timeline_event(e: HazardEvent) -> TimelineEvent {
         note: e.note,
         data: serde_json::from_str(&e.data).unwrap_or_default(),
         attachments: serde_json::from_str(&e.attachments).unwrap_or_default(),
+        ledger_index,
     }
 }
 
 pub async fn timeline(app: &App, caller: &Caller, id: &str) -> Result<Timeline> {
     let mut c = app.db.read().await?;
     visible(&mut c, caller, id).await?;
-    Ok(Timeline { events: hazards::events_of(&mut c, id).await?.into_iter().map(timeline_event).collect() })
+    let events = hazards::events_of(&mut c, id).await?;
+    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let on_ledger = crate::ledger::indexes_of(&mut c, &ids).await?;
+    Ok(Timeline {
+        events: events
+            .into_iter()
+            .map(|e| {
+                let idx = on_ledger.get(&e.id).copied();
+                timeline_event(e, idx)
+            })
+            .collect(),
+    })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -11,6 +11,7 @@ mod error;
 pub mod hazards;
 pub mod hotline;
 pub mod knowledge;
+pub mod ledger;
 pub mod monitoring;
 pub mod outbound;
 pub mod registry;
@@ -33,22 +34,36 @@ pub struct App {
     pub secrets: Secrets,
     pub knowledge: Arc<dyn knowledge::HazardKnowledge>,
     pub outbound: outbound::Outbound,
+    pub ledger: Arc<ledger::Ledger>,
     grids: Arc<RwLock<Option<Arc<hazards::GridIndex>>>>,
 }
 
 impl App {
-    /// An app without hazard knowledge (every report waits for a person).
+    /// The app with the platform's taxonomy, classifier and determination rules.
     pub fn new(db: Db, secrets: Secrets) -> App {
-        App::with_knowledge(db, secrets, Arc::new(knowledge::NoKnowledge))
+        App::with_knowledge(db, secrets, Arc::new(knowledge::Taxonomy))
     }
 
     pub fn with_knowledge(db: Db, secrets: Secrets, knowledge: Arc<dyn knowledge::HazardKnowledge>) -> App {
-        App { db, secrets, knowledge, outbound: outbound::Outbound::default(), grids: Arc::new(RwLock::new(None)) }
+        App {
+            db,
+            secrets,
+            knowledge,
+            outbound: outbound::Outbound::default(),
+            ledger: Arc::new(ledger::Ledger::default()),
+            grids: Arc::new(RwLock::new(None)),
+        }
     }
 
     /// Where notifications are delivered besides the inbox.
     pub fn with_outbound(mut self, outbound: outbound::Outbound) -> App {
         self.outbound = outbound;
+        self
+    }
+
+    /// The evidence ledger's origin and accepted witnesses.
+    pub fn with_ledger(mut self, config: ledger::LedgerConfig) -> App {
+        self.ledger = Arc::new(ledger::Ledger::new(config));
         self
     }
 

@@ -500,11 +500,8 @@ async fn apply_decision(
         }
         (Decision::Clear, None) => return Ok(()),
     };
-    monitoring::insert_alarm_event(
-        c,
-        &AlarmEvent { id: new_id(), alarm_id: alarm.id.clone(), at, actor_name: "规则".into(), event: event.into(), level: level.as_str().into(), value: Some(x), note: None },
-    )
-    .await?;
+    let ev = AlarmEvent { id: new_id(), alarm_id: alarm.id.clone(), at, actor_name: "规则".into(), event: event.into(), level: level.as_str().into(), value: Some(x), note: None };
+    record_alarm_event(c, &alarm, &ev, "system").await?;
     audit::record::<(), _>(c, &Caller::system(), event, "alarm", &alarm.id, None, Some(&alarm)).await?;
     if event != "clear" {
         // The enterprise head always; the region's supervisors: all levels for red, the closest otherwise.
@@ -626,6 +623,28 @@ pub struct AlarmActionInput {
 }
 
 /// A person acknowledges (active → acknowledged) or clears an alarm.
+/// Stores an alarm's event and puts it on the evidence ledger (same
+/// transaction). Readings are logged as text: the ledger's canonical JSON
+/// holds integers only.
+async fn record_alarm_event(c: &mut AnyConnection, a: &Alarm, ev: &AlarmEvent, actor: &str) -> Result<()> {
+    monitoring::insert_alarm_event(c, ev).await?;
+    let fields = serde_json::json!({
+        "device": a.device_id, "rule": a.rule_id, "level": ev.level, "state": a.state,
+        "value": ev.value.map(|v| v.to_string()),
+    });
+    let content = serde_json::json!({
+        "id": ev.id, "alarm_id": ev.alarm_id, "at": ev.at, "actor_name": ev.actor_name, "event": ev.event,
+        "level": ev.level, "value": ev.value.map(|v| v.to_string()), "note": ev.note,
+    });
+    let kind = format!("alarm.{}", ev.event);
+    crate::ledger::append(
+        c,
+        &ev.id,
+        &crate::ledger::Record { kind: &kind, subject: &a.id, actor, time_ms: ev.at, fields, content },
+    )
+    .await
+}
+
 pub async fn act_on_alarm(app: &App, caller: &Caller, id: &str, i: &AlarmActionInput) -> Result<AlarmView> {
     let mut tx = app.db.begin().await?;
     let mut a = visible_alarm(&mut tx, caller, id).await?;
@@ -656,11 +675,8 @@ pub async fn act_on_alarm(app: &App, caller: &Caller, id: &str, i: &AlarmActionI
         (other, _) => return Err(AppError::field("action", format!("未知操作: {other}"))),
     }
     monitoring::update_alarm(&mut tx, &a).await?;
-    monitoring::insert_alarm_event(
-        &mut tx,
-        &AlarmEvent { id: new_id(), alarm_id: a.id.clone(), at: now, actor_name: caller.display_name.clone(), event: i.action.clone(), level: a.level.clone(), value: None, note: i.note.clone() },
-    )
-    .await?;
+    let ev = AlarmEvent { id: new_id(), alarm_id: a.id.clone(), at: now, actor_name: caller.display_name.clone(), event: i.action.clone(), level: a.level.clone(), value: None, note: i.note.clone() };
+    record_alarm_event(&mut tx, &a, &ev, &crate::ledger::actor_of(caller)).await?;
     audit::record(&mut tx, caller, &i.action, "alarm", &a.id, Some(&before), Some(&a)).await?;
     tx.commit().await?;
     Ok(alarm_view(&a))

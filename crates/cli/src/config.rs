@@ -33,6 +33,11 @@ pub struct Config {
     pub mqtt_client_id: String,
     /// Topic prefix: devices publish to `<prefix>/devices/<device_id>/readings`.
     pub mqtt_prefix: String,
+    /// The evidence ledger's origin line (its name), e.g. `ajj.example.gov.cn/ledger`;
+    /// used when the ledger key is first created. Default: `anjian.local/ledger/<random>`.
+    pub ledger_origin: Option<String>,
+    /// Verifier keys of witnesses whose cosignatures the ledger accepts.
+    pub ledger_witnesses: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -48,6 +53,8 @@ impl std::fmt::Debug for Config {
             .field("trust_forwarded", &self.trust_forwarded)
             .field("webhooks", &self.webhooks.len())
             .field("mqtt_url", &self.mqtt_url)
+            .field("ledger_origin", &self.ledger_origin)
+            .field("ledger_witnesses", &self.ledger_witnesses.len())
             .finish()
     }
 }
@@ -67,6 +74,8 @@ impl Default for Config {
             mqtt_url: None,
             mqtt_client_id: "anjian-server".into(),
             mqtt_prefix: "anjian".into(),
+            ledger_origin: None,
+            ledger_witnesses: vec![],
         }
     }
 }
@@ -118,7 +127,21 @@ impl Config {
         if let Some(u) = &self.mqtt_url {
             anjian_ingest::MqttConfig::from_url(u, &self.mqtt_client_id, &self.mqtt_prefix).map_err(|e| anyhow::anyhow!("mqtt_url: {e}"))?;
         }
+        for (i, w) in self.ledger_witnesses.iter().enumerate() {
+            if anjian_ledger::CosignatureVerifier::from_vkey(w).is_err() && anjian_ledger::NoteVerifier::from_vkey(w).is_err() {
+                bail!("ledger_witnesses[{i}] 不是有效的见证方公钥（signed-note vkey）");
+            }
+        }
+        if let Some(o) = &self.ledger_origin {
+            if o.trim().is_empty() || o.contains('\n') || o.contains('+') || o.contains(' ') {
+                bail!("ledger_origin 不能为空，也不能含空格、加号或换行");
+            }
+        }
         Ok(())
+    }
+
+    pub fn ledger(&self) -> anjian_app::ledger::LedgerConfig {
+        anjian_app::ledger::LedgerConfig { origin: self.ledger_origin.clone(), witnesses: self.ledger_witnesses.clone() }
     }
 
     pub fn outbound(&self) -> anjian_app::outbound::Outbound {

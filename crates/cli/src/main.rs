@@ -3,8 +3,10 @@
 
 mod backup;
 mod bench;
+mod bench_ledger;
 mod bench_reports;
 mod config;
+mod ledger;
 
 use anyhow::{Context, bail};
 use anjian_app::{App, Caller, auth};
@@ -25,13 +27,13 @@ struct Cli {
 }
 
 #[derive(Args, Clone, Default)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Database URL: sqlite://path (default: <data-dir>/anjian.db) or postgres://… (also ANJIAN_DATABASE).
     #[arg(long)]
-    database: Option<String>,
+    pub(crate) database: Option<String>,
     /// Data directory for the SQLite file, the secret key and attachments (also ANJIAN_DATA_DIR).
     #[arg(long)]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -88,6 +90,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Evidence ledger: export the log as C2SP tiles, verify a copy offline.
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
+    },
     /// Restore a backup made by `anjian backup` (stop the server first).
     Restore {
         #[command(flatten)]
@@ -131,6 +138,22 @@ enum BenchCommand {
         #[arg(long, default_value_t = 256)]
         closed_connections: usize,
     },
+    /// Evidence ledger: appends/s through the queue and the sequencer against the raw SHA-256
+    /// rate over the same records, then inclusion-proof latency on a large log.
+    Ledger {
+        /// Database URL with an empty ledger (default: temporary SQLite files).
+        #[arg(long)]
+        database: Option<String>,
+        /// Records appended in the throughput phase.
+        #[arg(long, default_value_t = 200_000)]
+        entries: u64,
+        /// Size of the log for the proof-latency phase (0: skip).
+        #[arg(long, default_value_t = 10_000_000)]
+        proof_log: u64,
+        /// Random inclusion proofs to time.
+        #[arg(long, default_value_t = 2_000)]
+        proofs: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -171,7 +194,7 @@ enum UserCommand {
     },
 }
 
-fn load_config(file: Option<&PathBuf>, listen: Option<String>, db: &DbArgs) -> anyhow::Result<Config> {
+pub(crate) fn load_config(file: Option<&PathBuf>, listen: Option<String>, db: &DbArgs) -> anyhow::Result<Config> {
     let o = Overrides { listen, database: db.database.clone(), data_dir: db.data_dir.clone() };
     Config::load(file.map(|p| p.as_path()), &o)
 }
@@ -190,11 +213,11 @@ fn ensure_data_dir(cfg: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn open_app(cfg: &Config) -> anyhow::Result<App> {
+pub(crate) async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     ensure_data_dir(cfg)?;
     let url = cfg.database_url();
     let db = Db::open(&url).await.with_context(|| format!("无法打开数据库 {}", config::redact_url(&url)))?;
-    Ok(App::new(db, cfg.secrets()?).with_outbound(cfg.outbound()))
+    Ok(App::new(db, cfg.secrets()?).with_outbound(cfg.outbound()).with_ledger(cfg.ledger()))
 }
 
 async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result<()> {
@@ -228,6 +251,11 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
         }
         None => None,
     };
+    // The evidence ledger: key and first checkpoint now, then a signed
+    // checkpoint within a second of any new record.
+    let vkey = anjian_app::ledger::vkey(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("存证账本公钥: {vkey}");
+    tokio::spawn(anjian_app::ledger::run_forever(app.clone(), std::time::Duration::from_secs(1)));
     // Reminders, escalations and other queued work.
     tokio::spawn(anjian_app::scheduler::run_forever(app.clone(), std::time::Duration::from_secs(15)));
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -245,7 +273,9 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
+    // Boxed: the future of every command together is large (especially in
+    // debug builds) and must not live on the main thread's stack.
+    if let Err(e) = Box::pin(run()).await {
         eprintln!("错误: {e:#}");
         std::process::exit(1);
     }
@@ -344,6 +374,11 @@ async fn run() -> anyhow::Result<()> {
             let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
             bench_reports::run(bench_reports::Args { database, connections, rate, seconds, closed_connections }).await
         }
+        Command::Ledger { command } => ledger::run(cli.config.as_ref(), command).await,
+        Command::Bench { command: BenchCommand::Ledger { database, entries, proof_log, proofs } } => {
+            let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
+            bench_ledger::run(bench_ledger::Args { database, entries, proof_log, proofs }).await
+        }
         Command::Restore { db, from } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
             ensure_data_dir(&cfg)?;
@@ -355,7 +390,7 @@ async fn run() -> anyhow::Result<()> {
 }
 
 /// A use-case error as a CLI message naming the field.
-fn describe(e: anjian_app::AppError) -> anyhow::Error {
+pub(crate) fn describe(e: anjian_app::AppError) -> anyhow::Error {
     match e {
         anjian_app::AppError::Invalid(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
         other => anyhow::anyhow!("{other}"),

@@ -78,6 +78,10 @@ fn every_command_has_help() {
         vec!["restore", "--help"],
         vec!["bench", "--help"],
         vec!["hazards", "import", "--help"],
+        vec!["ledger", "--help"],
+        vec!["ledger", "export", "--help"],
+        vec!["ledger", "verify", "--help"],
+        vec!["bench", "ledger", "--help"],
     ] {
         let o = run(anjian().args(&args), None);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
@@ -295,4 +299,71 @@ fn hotline_import_from_a_csv_file() {
     let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
     assert!(!o.status.success());
     assert!(text(&o).contains("第 1 行 lat") && !text(&o).contains("panicked"), "{}", text(&o));
+}
+
+/// Runs SQL against the data directory's SQLite database, as someone with
+/// direct access to the server would.
+fn tamper(data: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let db = anjian_store::Db::connect(&format!("sqlite://{data}/anjian.db")).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+}
+
+#[test]
+fn ledger_export_and_offline_verification_find_the_altered_row() {
+    let dir = TempDir::new("cli-ledger");
+    let data = dir.path().join("data").display().to_string();
+    let o = run(anjian().args(["demo", "--small", "--no-serve", "--data-dir", &data]), None);
+    assert!(o.status.success(), "{}", text(&o));
+    // Hotline tickets become hazards; their events wait in the ledger queue.
+    let city = anjian_demo::generate(2026, anjian_demo::DemoSize::Small);
+    let g = city.grids().next().unwrap();
+    let file = dir.path().join("tickets.csv");
+    let rows: String = (0..40).map(|i| format!("L-{i},路灯电缆裸露{i},{},{}\n", g.centroid[1], g.centroid[0])).collect();
+    std::fs::write(&file, format!("ticket_no,description,lat,lng\n{rows}")).unwrap();
+    let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(anjian().args(["ledger", "sequence", "--data-dir", &data]), None);
+    assert!(o.status.success() && text(&o).contains("新增 40 条"), "{}", text(&o));
+    let o = run(anjian().args(["ledger", "key", "--data-dir", &data]), None);
+    let vkey = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(vkey.contains('+'), "{vkey}");
+
+    // A clean copy verifies offline, and a record is proved to be in it.
+    let copy = dir.path().join("copy");
+    let o = run(anjian().args(["ledger", "export", "--data-dir", &data, "--out"]).arg(&copy), None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&copy), None);
+    assert!(o.status.success() && text(&o).contains("验证通过: 40 条"), "{}", text(&o));
+    let bundle = std::fs::read(copy.join("tile/entries/000.p/40")).unwrap();
+    let records = anjian_ledger::decode_entry_bundle(&bundle).unwrap();
+    let record_file = dir.path().join("record.json");
+    std::fs::write(&record_file, &records[17]).unwrap();
+    let o = run(anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&copy).arg("--record").arg(&record_file), None);
+    assert!(o.status.success() && text(&o).contains("第 17 条"), "{}", text(&o));
+    let o = run(anjian().args(["ledger", "verify", "--data-dir", &data]), None);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Someone with database access rewrites entry 23: the live check and a fresh
+    // export both name exactly that entry; a record never logged is not provable.
+    tamper(&data, "UPDATE ledger_entries SET record = REPLACE(record, '\"v\":1', '\"v\":2') WHERE idx = 23");
+    let o = run(anjian().args(["ledger", "verify", "--data-dir", &data]), None);
+    assert!(!o.status.success() && text(&o).contains("第 23 条"), "{}", text(&o));
+    let bad = dir.path().join("bad");
+    let o = run(anjian().args(["ledger", "export", "--data-dir", &data, "--out"]).arg(&bad), None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&bad), None);
+    assert!(!o.status.success() && text(&o).contains("第 23 条"), "{}", text(&o));
+    std::fs::write(&record_file, b"{\"v\":1,\"forged\":true}").unwrap();
+    let o = run(anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&copy).arg("--record").arg(&record_file), None);
+    assert!(!o.status.success() && !text(&o).contains("panicked"), "{}", text(&o));
+    // A checkpoint signed by another key is refused.
+    let other = anjian_ledger::NoteSigner::from_seed("someone.else/ledger", &[3; 32]).unwrap().vkey();
+    let o = run(anjian().args(["ledger", "verify", "--key", &other, "--dir"]).arg(&copy), None);
+    assert!(!o.status.success() && text(&o).contains("检查点"), "{}", text(&o));
 }

@@ -14,17 +14,12 @@ pub struct Attachment {
     pub created_at: i64,
 }
 
-/// Stores the attachment unless the same content is already there.
-pub async fn put(c: &mut AnyConnection, a: &Attachment) -> Result<()> {
-    let exists: Option<String> = sqlx::query_scalar("SELECT sha256 FROM attachments WHERE sha256 = $1")
-        .bind(&a.sha256)
-        .fetch_optional(&mut *c)
-        .await?;
-    if exists.is_some() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO attachments (sha256, mime, size, content, exif_lat, exif_lon, exif_time, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+/// Stores the attachment unless the same content is already there. Returns
+/// whether it was new.
+pub async fn put(c: &mut AnyConnection, a: &Attachment) -> Result<bool> {
+    let r = sqlx::query(
+        "INSERT INTO attachments (sha256, mime, size, content, exif_lat, exif_lon, exif_time, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(&a.sha256)
     .bind(&a.mime)
@@ -36,7 +31,7 @@ pub async fn put(c: &mut AnyConnection, a: &Attachment) -> Result<()> {
     .bind(a.created_at)
     .execute(c)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }
 
 pub async fn get(c: &mut AnyConnection, sha256: &str) -> Result<Option<Attachment>> {

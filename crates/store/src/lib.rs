@@ -12,6 +12,7 @@ pub mod audit;
 pub mod enterprises;
 pub mod hazards;
 pub mod jobs;
+pub mod ledger;
 mod error;
 pub mod filter;
 pub mod migrate;

@@ -62,6 +62,7 @@ impl Default for WebOptions {
         (name = "hazards", description = "隐患排查治理"),
         (name = "public", description = "公众举报（无需登录）"),
         (name = "monitoring", description = "物联网监测与四级预警"),
+        (name = "ledger", description = "存证账本：签名检查点、包含与一致性证明（C2SP tlog-tiles 位于 /ledger/）"),
     ),
     modifiers(&BearerAuth)
 )]
@@ -105,6 +106,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(hazards::classify))
         .routes(routes!(hazards::grade))
         .routes(routes!(hazards::major))
+        .routes(routes!(hazards::taxonomy))
         .routes(routes!(hazards::plan))
         .routes(routes!(hazards::listing))
         .routes(routes!(attachments::upload))
@@ -119,6 +121,15 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::alarms))
         .routes(routes!(monitoring::alarm))
         .routes(routes!(monitoring::alarm_action))
+        .routes(routes!(ledger::key))
+        .routes(routes!(ledger::api_checkpoint))
+        .routes(routes!(ledger::cosigned))
+        .routes(routes!(ledger::inclusion))
+        .routes(routes!(ledger::consistency))
+        .routes(routes!(ledger::entry))
+        .routes(routes!(ledger::subject))
+        .routes(routes!(ledger::verify))
+        .routes(routes!(ledger::witness))
         .routes(routes!(public::report))
         .routes(routes!(public::status))
 }
@@ -162,6 +173,8 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
         .route("/metrics", get(api::system::metrics))
         .route("/api/v1/openapi.json", get(api::system::openapi))
         .route("/api/docs", get(api::system::docs))
+        .route("/ledger/checkpoint", get(api::ledger::checkpoint))
+        .route("/ledger/tile/{*rest}", get(api::ledger::tile))
         .route("/assets/swagger-ui/swagger-ui-bundle.js", get(api::system::swagger_js))
         .route("/assets/swagger-ui/swagger-ui.css", get(api::system::swagger_css))
         .merge(api)

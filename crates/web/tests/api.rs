@@ -540,6 +540,8 @@ both_backends! {
             (Method::GET, "/api/v1/alarms/{id}", format!("/api/v1/alarms/{alarm_b}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/alarms/{id}/actions", format!("/api/v1/alarms/{alarm_b}/actions"), Some(json!({"action": "acknowledge"})), outsiders.to_vec()),
             (Method::GET, "/api/v1/rule-templates", "/api/v1/rule-templates".into(), None, vec![]),
+            (Method::GET, "/api/v1/taxonomy", "/api/v1/taxonomy".into(), None, vec![]),
+            (Method::GET, "/api/v1/ledger/verify", "/api/v1/ledger/verify".into(), None, vec!["city", "east", "a-head"]),
             // Own-account endpoints: no data of others to leak; anonymous is refused.
             (Method::POST, "/api/v1/attachments", "/api/v1/attachments".into(), None, vec![]),
             (Method::GET, "/api/v1/notifications", "/api/v1/notifications".into(), None, vec![]),
@@ -554,8 +556,9 @@ both_backends! {
         let doc = serde_json::to_value(&doc).unwrap();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
-                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") || path == "/api/v1/ingest" {
-                    continue; // anonymous by design (public reports and device ingest have their own tests)
+                let public_ledger = path.starts_with("/api/v1/ledger/") && path != "/api/v1/ledger/verify";
+                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") || path == "/api/v1/ingest" || public_ledger {
+                    continue; // anonymous by design (public reports, device ingest and the transparency log have their own tests)
                 }
                 let covered = cases.iter().any(|(m, p, ..)| p == path && m.as_str().eq_ignore_ascii_case(method));
                 assert!(covered, "{method} {path} has no scope case: add one");

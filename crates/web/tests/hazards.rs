@@ -196,10 +196,17 @@ both_backends! {
         let (_, again) = e.call(Method::POST, "/api/v1/hazards", Some(&officer), Some(body.clone()), Some("k1")).await;
         assert_eq!(a["id"], again["id"]);
         assert_eq!(e.hazard_count().await, 1);
+        let hazards_before_vague = 1;
         assert_eq!(a["region_code"], grid.as_str());
-        assert_eq!(a["state"], "reported");
-        assert_eq!(a["needs_classification"], true);
+        assert_eq!(a["state"], "reported", "no enterprise yet: classified but waiting for dispatch");
+        assert_eq!(a["needs_classification"], false, "{a}");
+        assert!(a["classify_confidence"].as_f64().unwrap() >= 0.6);
+        assert!(a["taxonomy"]["guidance"].as_str().is_some_and(|g| !g.is_empty()));
         assert!(a["code"].as_str().unwrap().starts_with("YH"));
+        // A vague report waits for a person to classify it.
+        let (_, vague) = e.call(Method::POST, "/api/v1/hazards", Some(&officer), Some(json!({
+            "channel": "grid_patrol", "description": "那边好像有点问题，请来看看", "lng": lng, "lat": lat})), None).await;
+        assert_eq!(vague["needs_classification"], true, "{vague}");
         // Another district's officer reporting into district 01 is refused.
         let (s, _) = e.call(Method::POST, "/api/v1/hazards", Some(&e.login("district02").await), Some(body.clone()), None).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
@@ -207,13 +214,14 @@ both_backends! {
         let grid_user = e.city.users.iter().find(|u| u.region_code.as_deref() == Some(grid.as_str())).unwrap().username.clone();
         let gt = e.login(&grid_user).await;
         let (_, inbox) = e.call(Method::GET, "/api/v1/notifications?unread=true", Some(&gt), None, None).await;
-        assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox}");
-        assert!(inbox[0]["title"].as_str().unwrap().contains("待分类"));
+        assert_eq!(inbox.as_array().unwrap().len(), 1 + hazards_before_vague, "{inbox}");
+        let titles: Vec<&str> = inbox.as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+        assert!(titles.iter().any(|t| t.contains("待分类")) && titles.iter().any(|t| t.contains("待派发")), "{titles:?}");
         let nid = inbox[0]["id"].as_str().unwrap();
         let (s, _) = e.call(Method::POST, &format!("/api/v1/notifications/{nid}/read"), Some(&gt), None, None).await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         let (_, inbox) = e.call(Method::GET, "/api/v1/notifications?unread=true", Some(&gt), None, None).await;
-        assert_eq!(inbox.as_array().unwrap().len(), 0);
+        assert_eq!(inbox.as_array().unwrap().len(), 1, "one read, one left");
         // Enterprise staff report self-checks only.
         let (s, v) = e.call(Method::POST, "/api/v1/hazards", Some(&e.login("ent0001-staff").await), Some(body), None).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);

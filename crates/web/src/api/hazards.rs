@@ -100,3 +100,10 @@ pub async fn plan(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<Strin
 pub async fn listing(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<ListingInput>) -> ApiResult<Json<MajorView>> {
     Ok(Json(hazards::list_for_supervision(&s.app, &c, &id, &i).await?))
 }
+
+/// The hazard taxonomy (domain → class → item) with each item's accident
+/// category, default grade, deadline and guidance.
+#[utoipa::path(get, path = "/api/v1/taxonomy", tag = "hazards", responses((status = 200, body = Vec<anjian_app::knowledge::TaxonomyNode>)))]
+pub async fn taxonomy(Auth(_c): Auth) -> Json<Vec<anjian_app::knowledge::TaxonomyNode>> {
+    Json(anjian_app::knowledge::taxonomy_tree())
+}

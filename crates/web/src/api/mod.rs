@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod hazards;
 pub mod import;
+pub mod ledger;
 pub mod monitoring;
 pub mod notifications;
 pub mod people;
