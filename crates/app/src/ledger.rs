@@ -133,8 +133,8 @@ pub async fn signer(app: &App) -> Result<Arc<NoteSigner>> {
             let signer = NoteSigner::from_seed(&origin, &seed).map_err(err)?;
             // The empty tree's checkpoint, so there is always one to serve.
             if store::latest_checkpoint(&mut tx).await?.is_none() {
-                let cp = Checkpoint { origin: origin.clone(), size: 0, root: anjian_ledger::EMPTY_ROOT, extensions: vec![] };
-                let note = signer.sign(&cp.body()).map_err(err)?;
+                let cp = Checkpoint::new(&origin, 0, anjian_ledger::EMPTY_ROOT);
+                let note = cp.sign(&signer).map_err(err)?;
                 store::insert_checkpoint(&mut tx, &CheckpointRow { size: 0, root: cp.root.to_vec(), note, created_at: now_ms() })
                     .await?;
             }
@@ -158,13 +158,8 @@ pub struct SequenceReport {
     pub size: u64,
 }
 
-struct Map(HashMap<u64, Hash>);
-
-impl HashReader for Map {
-    fn read_hashes(&self, indexes: &[u64]) -> anjian_ledger::Result<Vec<Hash>> {
-        self.0.read_hashes(indexes)
-    }
-}
+/// Stored hashes by index, fetched in one query, as the ledger crate reads them.
+type Map = HashMap<u64, Hash>;
 
 async fn read_map(c: &mut AnyConnection, indexes: &[u64]) -> Result<Map> {
     let raw = store::read_hashes(c, indexes).await?;
@@ -173,7 +168,7 @@ async fn read_map(c: &mut AnyConnection, indexes: &[u64]) -> Result<Map> {
         let h: Hash = h.try_into().map_err(|_| AppError::Internal(format!("ledger hash {i} is not 32 bytes")))?;
         m.insert(i, h);
     }
-    Ok(Map(m))
+    Ok(m)
 }
 
 /// Sequences up to [`BATCH`] queued records in one transaction: gives them
@@ -211,8 +206,8 @@ pub async fn sequence(app: &App) -> Result<SequenceReport> {
     store::insert_entries(&mut tx, &entries).await?;
     store::insert_hashes(&mut tx, &hashes).await?;
     let size = frontier.size();
-    let cp = Checkpoint { origin: signer.name().to_string(), size, root: frontier.root(), extensions: vec![] };
-    let note = signer.sign(&cp.body()).map_err(err)?;
+    let cp = Checkpoint::new(signer.name(), size, frontier.root());
+    let note = cp.sign(&signer).map_err(err)?;
     store::insert_checkpoint(&mut tx, &CheckpointRow { size: size as i64, root: cp.root.to_vec(), note, created_at: now })
         .await?;
     tx.commit().await?;
@@ -444,10 +439,7 @@ pub async fn tile(app: &App, path: &str) -> Result<(Vec<u8>, bool)> {
     let t = anjian_ledger::Tile::parse(path).map_err(|_| AppError::NotFound)?;
     let mut c = app.db.read().await?;
     let size = latest_size(&mut c).await?;
-    let available = anjian_ledger::tiles_for_size(size)
-        .into_iter()
-        .find(|a| a.level == t.level && a.n == t.n)
-        .map_or(0, |a| u64::from(a.width));
+    let available = anjian_ledger::tile_at(size, t.level, t.n).map_or(0, |a| u64::from(a.width));
     let width = u64::from(t.width);
     if width > available {
         return Err(AppError::NotFound);
@@ -570,8 +562,7 @@ pub async fn audit(app: &App) -> Result<AuditReport> {
         Ok(_) => return Ok(report(0, Some(mismatch("checkpoint", None, None, "检查点大小与记录不符".into())))),
         Err(e) => return Ok(report(0, Some(mismatch("checkpoint", None, None, format!("检查点签名无效: {e}"))))),
     };
-    let empty = Map(HashMap::new());
-    let mut frontier = Frontier::resume(0, &empty).map_err(err)?;
+    let mut frontier = Frontier::new();
     const STEP: u64 = 4_096;
     let mut start = 0;
     while start < size {

@@ -227,7 +227,7 @@ both_backends! {
         let (_, ok) = e.call(Method::GET, "/api/v1/ledger/verify", Some(&admin), None).await;
         assert_eq!(ok["ok"], true, "{ok}");
         let target = events[1]["ledger_index"].as_u64().unwrap();
-        e.exec(&format!("UPDATE ledger_entries SET record = REPLACE(record, '\"to\":\"in_progress\"', '\"to\":\"closed\"') WHERE idx = {target}")).await;
+        e.exec(&format!("UPDATE ledger_entries SET record = REPLACE(record, '\"v\":1', '\"v\":2') WHERE idx = {target}")).await;
         let (_, bad) = e.call(Method::GET, "/api/v1/ledger/verify", Some(&admin), None).await;
         assert_eq!((bad["ok"].as_bool(), bad["first_mismatch"]["kind"].as_str(), bad["first_mismatch"]["index"].as_u64()),
             (Some(false), Some("entry"), Some(target)), "{bad}");
