@@ -72,7 +72,8 @@ pub async fn upload(app: &App, caller: Option<&Caller>, field: &str, bytes: &[u8
     if bytes.len() > MAX_BYTES {
         return Err(AppError::field(field, format!("文件不能超过 {} MB", MAX_BYTES / 1024 / 1024)));
     }
-    let mime = sniff(bytes).ok_or_else(|| AppError::field(field, "只接受 JPEG、PNG、WebP 图片，PDF 文件或 MP4 视频"))?;
+    let mime =
+        sniff(bytes).ok_or_else(|| AppError::field(field, "只接受 JPEG、PNG、WebP 图片，PDF 文件或 MP4 视频"))?;
     let (exif_lat, exif_lon, exif_time) = if mime == "image/jpeg" { read_exif(bytes) } else { (None, None, None) };
     let a = Attachment {
         sha256: crate::crypto::sha256_hex(bytes),
@@ -104,7 +105,14 @@ pub async fn upload(app: &App, caller: Option<&Caller>, field: &str, bytes: &[u8
         .await?;
     }
     tx.commit().await?;
-    Ok(AttachmentView { sha256: a.sha256, mime: a.mime, size: a.size, exif_lat: a.exif_lat, exif_lon: a.exif_lon, exif_time: a.exif_time })
+    Ok(AttachmentView {
+        sha256: a.sha256,
+        mime: a.mime,
+        size: a.size,
+        exif_lat: a.exif_lat,
+        exif_lon: a.exif_lon,
+        exif_time: a.exif_time,
+    })
 }
 
 /// The content of an attachment, if the caller may see a hazard that uses it

@@ -1,6 +1,6 @@
 //! Recording and querying the audit trail (P1).
 
-use crate::{AppError, App, Caller, Result};
+use crate::{App, AppError, Caller, Result};
 use anjian_store::audit::{self, AuditEntry, AuditQuery};
 use anjian_store::filter::Page;
 use anjian_store::{AnyConnection, new_id, now_ms};

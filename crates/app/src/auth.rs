@@ -118,8 +118,9 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Caller> {
         return Err(AppError::Unauthorized);
     }
     let mut c = app.db.read().await?;
-    let (user, csrf) =
-        accounts::user_by_credential(&mut c, &token_hash(token), is_session, now_ms()).await?.ok_or(AppError::Unauthorized)?;
+    let (user, csrf) = accounts::user_by_credential(&mut c, &token_hash(token), is_session, now_ms())
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     if user.disabled != 0 {
         return Err(AppError::Unauthorized);
     }
@@ -133,7 +134,8 @@ async fn caller_for(c: &mut AnyConnection, user: &User, csrf: Option<String>) ->
     let scope = match role {
         Role::SuperAdmin => Scope::All,
         Role::CitySupervisor | Role::RegionOfficer => {
-            let code = user.region_code.as_deref().ok_or_else(|| AppError::Internal("regulator without region".into()))?;
+            let code =
+                user.region_code.as_deref().ok_or_else(|| AppError::Internal("regulator without region".into()))?;
             Scope::Region(RegionCode::parse("region", code).map_err(|e| AppError::Internal(e.to_string()))?)
         }
         Role::EnterpriseHead | Role::EnterpriseStaff => Scope::Enterprises(enterprise_ids.clone()),

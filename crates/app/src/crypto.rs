@@ -33,7 +33,8 @@ impl Secrets {
     /// Parses a 64-hex-character key.
     pub fn from_hex(hex_key: &str) -> std::result::Result<Secrets, String> {
         let bytes = hex::decode(hex_key.trim()).map_err(|_| "secret key must be 64 hex characters".to_string())?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| "secret key must be 32 bytes (64 hex characters)".to_string())?;
+        let key: [u8; 32] =
+            bytes.try_into().map_err(|_| "secret key must be 32 bytes (64 hex characters)".to_string())?;
         Ok(Secrets::from_key(&key))
     }
 
@@ -45,7 +46,8 @@ impl Secrets {
     pub fn encrypt(&self, plain: &str) -> Vec<u8> {
         let nonce_bytes = random_bytes::<NONCE_LEN>();
         let nonce = Nonce::from(nonce_bytes);
-        let ct = self.cipher.encrypt(&nonce, plain.as_bytes()).expect("AES-GCM encryption cannot fail for small inputs");
+        let ct =
+            self.cipher.encrypt(&nonce, plain.as_bytes()).expect("AES-GCM encryption cannot fail for small inputs");
         let mut out = nonce_bytes.to_vec();
         out.extend(ct);
         out

@@ -204,7 +204,12 @@ struct Placement {
 
 /// Reports a hazard (H1). Returns the hazard; the same idempotency key
 /// returns the hazard it created the first time.
-pub async fn report(app: &App, caller: &Caller, input: &ReportInput, idempotency_key: Option<&str>) -> Result<HazardView> {
+pub async fn report(
+    app: &App,
+    caller: &Caller,
+    input: &ReportInput,
+    idempotency_key: Option<&str>,
+) -> Result<HazardView> {
     let label = channel_label(&input.channel).ok_or_else(|| {
         let list: Vec<&str> = CHANNELS.iter().map(|(c, _)| *c).filter(|c| *c != "public").collect();
         AppError::field("channel", format!("未知渠道（可选: {}）", list.join(", ")))
@@ -228,14 +233,30 @@ pub async fn report(app: &App, caller: &Caller, input: &ReportInput, idempotency
     }
     let mut tx = app.db.begin().await?;
     let placement = place(app, &mut tx, caller, input, point).await?;
-    let h = create(app, &mut tx, Some(caller), &input.channel, &description, placement, input.taxonomy_item.as_deref(), &input.attachments, None, idempotency_key.map(|k| scoped_key(Some(caller), k))).await?;
+    let h = create(
+        app,
+        &mut tx,
+        Some(caller),
+        &input.channel,
+        &description,
+        placement,
+        input.taxonomy_item.as_deref(),
+        &input.attachments,
+        None,
+        idempotency_key.map(|k| scoped_key(Some(caller), k)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(view(app, &h, now_ms()))
 }
 
 /// Anonymous report (H1 public): rate-limited by the web layer; returns the
 /// tracking code. The same idempotency key returns the same code.
-pub async fn report_public(app: &App, input: &PublicReportInput, idempotency_key: Option<&str>) -> Result<PublicReceipt> {
+pub async fn report_public(
+    app: &App,
+    input: &PublicReportInput,
+    idempotency_key: Option<&str>,
+) -> Result<PublicReceipt> {
     let description = check_description(&input.description)?;
     let point = check_point(Some(input.lng), Some(input.lat))?.expect("both given");
     if let Some(c) = &input.contact {
@@ -257,12 +278,27 @@ pub async fn report_public(app: &App, input: &PublicReportInput, idempotency_key
     let placement = Placement { region_code: region, enterprise_id: None, project_id: None, point: Some(point) };
     let contact = input.contact.as_deref().filter(|c| !c.trim().is_empty()).map(|c| app.secrets.encrypt(c.trim()));
     let key = idempotency_key.map(|k| scoped_key(None, k));
-    let h = match create(app, &mut tx, None, "public", &description, placement, None, &input.attachments, contact, key.clone()).await {
+    let h = match create(
+        app,
+        &mut tx,
+        None,
+        "public",
+        &description,
+        placement,
+        None,
+        &input.attachments,
+        contact,
+        key.clone(),
+    )
+    .await
+    {
         Err(AppError::Conflict { .. }) if key.is_some() => {
             // A concurrent retry with the same key won the race: answer with its code.
             drop(tx);
             let mut c = app.db.read().await?;
-            let h = hazards::by_idempotency_key(&mut c, key.as_deref().unwrap_or_default()).await?.ok_or(AppError::NotFound)?;
+            let h = hazards::by_idempotency_key(&mut c, key.as_deref().unwrap_or_default())
+                .await?
+                .ok_or(AppError::NotFound)?;
             return Ok(PublicReceipt { tracking_code: h.tracking_code });
         }
         other => other?,
@@ -286,13 +322,21 @@ fn scoped_key(caller: Option<&Caller>, key: &str) -> String {
     }
 }
 
-async fn place(app: &App, c: &mut AnyConnection, caller: &Caller, input: &ReportInput, point: Option<(f64, f64)>) -> Result<Placement> {
+async fn place(
+    app: &App,
+    c: &mut AnyConnection,
+    caller: &Caller,
+    input: &ReportInput,
+    point: Option<(f64, f64)>,
+) -> Result<Placement> {
     let mut enterprise_id = input.enterprise_id.clone();
     let mut project_id = None;
     if let Some(pid) = &input.project_id {
-        let p = anjian_store::projects::get(c, pid).await?.ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
+        let p =
+            anjian_store::projects::get(c, pid).await?.ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
         let region = RegionCode::parse("region", &p.region_code).map_err(|e| AppError::Internal(e.to_string()))?;
-        let visible = [&p.builder_id, &p.contractor_id, &p.supervisor_id].iter().any(|e| caller.scope.allows(&region, Some(e)));
+        let visible =
+            [&p.builder_id, &p.contractor_id, &p.supervisor_id].iter().any(|e| caller.scope.allows(&region, Some(e)));
         if !visible {
             return Err(AppError::NotFound);
         }
@@ -351,7 +395,9 @@ async fn create(
     // Classification: the reporter's choice, else the classifier's if confident.
     let (item, confidence, needs) = match chosen_item {
         Some(code) => {
-            app.knowledge.item(code).ok_or_else(|| AppError::field("taxonomy_item", format!("未知隐患类别: {code}")))?;
+            app.knowledge
+                .item(code)
+                .ok_or_else(|| AppError::field("taxonomy_item", format!("未知隐患类别: {code}")))?;
             (Some(code.to_string()), None, false)
         }
         None => match app.knowledge.classify(description).first() {
@@ -397,7 +443,8 @@ async fn create(
     hazards::insert(c, &h).await?;
     let actor = caller.cloned().unwrap_or_else(public_actor);
     let party = caller.map(party_of).unwrap_or(Party::System);
-    let data = serde_json::json!({"channel": channel, "grade": grade.as_str(), "basis": basis, "confidence": confidence});
+    let data =
+        serde_json::json!({"channel": channel, "grade": grade.as_str(), "basis": basis, "confidence": confidence});
     event(c, &h, &actor, party, "report", None, None, data, attachments, true).await?;
     audit::record::<(), _>(c, &actor, "report", "hazard", &h.id, None, Some(&audit_view(&h))).await?;
     // Classified and placed at an enterprise: dispatch at once (H3).
@@ -596,7 +643,9 @@ pub async fn act(app: &App, caller: &Caller, id: &str, a: &ActionInput) -> Resul
         h.enterprise_id = Some(eid.clone());
     }
     if let Some(u) = &a.assignee_user_id {
-        let user = anjian_store::accounts::user_by_id(&mut tx, u).await?.ok_or_else(|| AppError::field("assignee_user_id", "用户不存在"))?;
+        let user = anjian_store::accounts::user_by_id(&mut tx, u)
+            .await?
+            .ok_or_else(|| AppError::field("assignee_user_id", "用户不存在"))?;
         h.assignee_user_id = Some(user.id);
     }
     if matches!(ev, Event::Dispatch { .. }) && h.taxonomy_item.is_none() {
@@ -653,7 +702,10 @@ async fn apply(
         h.assignee_user_id = grid_officer(c, &h.region_code).await?;
     }
     hazards::update(c, &h).await?;
-    let public = matches!(ev, Event::Dispatch { .. } | Event::Dismiss | Event::Start | Event::Submit | Event::Accept | Event::Reject);
+    let public = matches!(
+        ev,
+        Event::Dispatch { .. } | Event::Dismiss | Event::Start | Event::Submit | Event::Accept | Event::Reject
+    );
     let data = serde_json::json!({
         "deadline_ms": h.deadline_ms, "extension_until_ms": h.extension_until_ms,
         "escalation_level": h.escalation_level, "assignee_user_id": h.assignee_user_id,
@@ -671,7 +723,11 @@ async fn after_transition(app: &App, c: &mut AnyConnection, h: &Hazard, ev: &Eve
     match ev {
         Event::Dispatch { .. } | Event::Reassign { .. } | Event::ApproveExtension => {
             let title = format!("【{}】隐患 {} 待整改", grade.label(), h.code);
-            let body = format!("{}；整改期限 {}", truncate(&h.description, 80), h.deadline_ms.map(crate::time::fmt_local).unwrap_or_default());
+            let body = format!(
+                "{}；整改期限 {}",
+                truncate(&h.description, 80),
+                h.deadline_ms.map(crate::time::fmt_local).unwrap_or_default()
+            );
             let mut to = Vec::new();
             if let Some(e) = &h.enterprise_id {
                 to.extend(notifications::enterprise_users(c, e, "enterprise-head").await?);
@@ -689,19 +745,41 @@ async fn after_transition(app: &App, c: &mut AnyConnection, h: &Hazard, ev: &Eve
         Event::RequestExtension { .. } => {
             let to: Vec<String> = h.assignee_user_id.iter().cloned().collect();
             let to = if to.is_empty() { supervisor_ids(c, &h.region_code).await? } else { to };
-            notify(app, c, &to, "extension_request", &format!("隐患 {} 申请延期", h.code), &truncate(&h.description, 80), &h.id).await?;
+            notify(
+                app,
+                c,
+                &to,
+                "extension_request",
+                &format!("隐患 {} 申请延期", h.code),
+                &truncate(&h.description, 80),
+                &h.id,
+            )
+            .await?;
         }
         Event::Submit => {
             let mut to: Vec<String> = h.assignee_user_id.iter().cloned().collect();
             if grade == Grade::Major || to.is_empty() {
                 to.extend(supervisor_ids(c, &h.region_code).await?);
             }
-            notify(app, c, &to, "acceptance_request", &format!("隐患 {} 申请验收销号", h.code), &truncate(&h.description, 80), &h.id).await?;
+            notify(
+                app,
+                c,
+                &to,
+                "acceptance_request",
+                &format!("隐患 {} 申请验收销号", h.code),
+                &truncate(&h.description, 80),
+                &h.id,
+            )
+            .await?;
         }
         Event::Reject | Event::Accept => {
             if let Some(e) = &h.enterprise_id {
                 let to = notifications::enterprise_users(c, e, "enterprise-head").await?;
-                let title = if matches!(ev, Event::Accept) { format!("隐患 {} 已销号", h.code) } else { format!("隐患 {} 验收未通过，请继续整改", h.code) };
+                let title = if matches!(ev, Event::Accept) {
+                    format!("隐患 {} 已销号", h.code)
+                } else {
+                    format!("隐患 {} 验收未通过，请继续整改", h.code)
+                };
                 notify(app, c, &to, ev.name(), &title, &truncate(&h.description, 80), &h.id).await?;
             }
         }
@@ -730,7 +808,15 @@ async fn grid_officer(c: &mut AnyConnection, region: &str) -> Result<Option<Stri
     Ok(sups.into_iter().find(|(_, role, _)| role == "region-officer").map(|(id, ..)| id))
 }
 
-async fn notify(app: &App, c: &mut AnyConnection, to: &[String], kind: &str, title: &str, body: &str, hazard_id: &str) -> Result<()> {
+async fn notify(
+    app: &App,
+    c: &mut AnyConnection,
+    to: &[String],
+    kind: &str,
+    title: &str,
+    body: &str,
+    hazard_id: &str,
+) -> Result<()> {
     notify_users(app, c, to, kind, title, body, Some(hazard_id)).await
 }
 
@@ -778,7 +864,8 @@ async fn schedule_deadline_jobs(c: &mut AnyConnection, h: &Hazard) -> Result<()>
     if remind_at > now_ms() {
         jobs::schedule(c, "hazard_reminder", &format!("reminder:{}:{d}", h.id), &payload, remind_at).await?;
     }
-    jobs::schedule(c, "hazard_escalation", &format!("escalate:{}:{d}:{}", h.id, h.escalation_level), &payload, d + 1).await?;
+    jobs::schedule(c, "hazard_escalation", &format!("escalate:{}:{d}:{}", h.id, h.escalation_level), &payload, d + 1)
+        .await?;
     Ok(())
 }
 
@@ -819,7 +906,8 @@ pub async fn run_job(app: &App, c: &mut AnyConnection, job: &jobs::Job) -> Resul
             h.updated_at = now;
             hazards::update(c, &h).await?;
             let data = serde_json::json!({"escalation_level": h.escalation_level, "deadline_ms": h.deadline_ms});
-            event(c, &h, &system, Party::System, "escalate", Some(status.state.as_str()), None, data, &[], false).await?;
+            event(c, &h, &system, Party::System, "escalate", Some(status.state.as_str()), None, data, &[], false)
+                .await?;
             audit::record(c, &system, "escalate", "hazard", &h.id, Some(&before), Some(&audit_view(&h))).await?;
             // Tell the level above the one that let it run over.
             let sups = notifications::supervisors_of(c, &h.region_code).await?;
@@ -827,7 +915,8 @@ pub async fn run_job(app: &App, c: &mut AnyConnection, job: &jobs::Job) -> Resul
             levels.dedup();
             let idx = (h.escalation_level as usize).min(levels.len().saturating_sub(1));
             let target = levels.get(idx).cloned();
-            let to: Vec<String> = sups.into_iter().filter(|(_, _, r)| Some(r) == target.as_ref()).map(|(id, ..)| id).collect();
+            let to: Vec<String> =
+                sups.into_iter().filter(|(_, _, r)| Some(r) == target.as_ref()).map(|(id, ..)| id).collect();
             let title = format!("隐患 {} 已超期，升级督办（第{}级）", h.code, h.escalation_level);
             notify(app, c, &to, "escalation", &title, &truncate(&h.description, 80), &h.id).await?;
             // Still open later? escalate again one step up.
@@ -1100,8 +1189,14 @@ pub async fn counts(app: &App, caller: &Caller, f: &HazardFilter) -> Result<Haza
     let mut c = app.db.read().await?;
     let (rows, overdue) = hazards::counts_by_state(&mut c, &caller.scope, &q, now_ms()).await?;
     let get = |s: &str| rows.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
-    let (reported, pending, rectifying, awaiting, closed, dismissed) =
-        (get("reported"), get("pending"), get("rectifying"), get("awaiting_acceptance"), get("closed"), get("dismissed"));
+    let (reported, pending, rectifying, awaiting, closed, dismissed) = (
+        get("reported"),
+        get("pending"),
+        get("rectifying"),
+        get("awaiting_acceptance"),
+        get("closed"),
+        get("dismissed"),
+    );
     let in_progress = pending + rectifying + awaiting;
     let dispatched = in_progress + closed;
     Ok(HazardCounts {
@@ -1181,10 +1276,29 @@ pub async fn change_grade(app: &App, caller: &Caller, id: &str, i: &GradeChangeI
     let before = audit_view(&h);
     if to == Grade::Major {
         h.grade = to.as_str().into();
-        h.grade_basis = Some(serde_json::to_string(&MajorBasis { standard: "人工判定".into(), article: String::new(), text: i.reason.clone() }).unwrap_or_default());
+        h.grade_basis = Some(
+            serde_json::to_string(&MajorBasis {
+                standard: "人工判定".into(),
+                article: String::new(),
+                text: i.reason.clone(),
+            })
+            .unwrap_or_default(),
+        );
         h.updated_at = now_ms();
         hazards::update(&mut tx, &h).await?;
-        event(&mut tx, &h, caller, Party::Regulator, "grade_change", Some(&h.state), Some(&i.reason), serde_json::json!({"from": from.as_str(), "to": "major"}), &[], false).await?;
+        event(
+            &mut tx,
+            &h,
+            caller,
+            Party::Regulator,
+            "grade_change",
+            Some(&h.state),
+            Some(&i.reason),
+            serde_json::json!({"from": from.as_str(), "to": "major"}),
+            &[],
+            false,
+        )
+        .await?;
         audit::record(&mut tx, caller, "grade_change", "hazard", &h.id, Some(&before), Some(&audit_view(&h))).await?;
         tx.commit().await?;
         return Ok(view(app, &h, now_ms()));
@@ -1202,15 +1316,51 @@ pub async fn change_grade(app: &App, caller: &Caller, id: &str, i: &GradeChangeI
             h.updated_at = now_ms();
             hazards::update(&mut tx, &h).await?;
             let data = serde_json::json!({"from": "major", "to": "general", "requested_by": r.actor_id});
-            event(&mut tx, &h, caller, Party::Regulator, "grade_change", Some(&h.state), Some(&i.reason), data, &[], false).await?;
-            audit::record(&mut tx, caller, "grade_change", "hazard", &h.id, Some(&before), Some(&audit_view(&h))).await?;
+            event(
+                &mut tx,
+                &h,
+                caller,
+                Party::Regulator,
+                "grade_change",
+                Some(&h.state),
+                Some(&i.reason),
+                data,
+                &[],
+                false,
+            )
+            .await?;
+            audit::record(&mut tx, caller, "grade_change", "hazard", &h.id, Some(&before), Some(&audit_view(&h)))
+                .await?;
         }
         _ => {
             let data = serde_json::json!({"from": "major", "to": "general"});
-            event(&mut tx, &h, caller, Party::Regulator, "grade_change_request", Some(&h.state), Some(&i.reason), data, &[], false).await?;
-            audit::record(&mut tx, caller, "grade_change_request", "hazard", &h.id, Some(&before), Some(&before)).await?;
-            let to: Vec<String> = supervisor_ids(&mut tx, &h.region_code).await?.into_iter().filter(|u| *u != caller.user_id).collect();
-            notify(app, &mut tx, &to, "grade_change_request", &format!("重大隐患 {} 申请降级，待复核", h.code), &i.reason, &h.id).await?;
+            event(
+                &mut tx,
+                &h,
+                caller,
+                Party::Regulator,
+                "grade_change_request",
+                Some(&h.state),
+                Some(&i.reason),
+                data,
+                &[],
+                false,
+            )
+            .await?;
+            audit::record(&mut tx, caller, "grade_change_request", "hazard", &h.id, Some(&before), Some(&before))
+                .await?;
+            let to: Vec<String> =
+                supervisor_ids(&mut tx, &h.region_code).await?.into_iter().filter(|u| *u != caller.user_id).collect();
+            notify(
+                app,
+                &mut tx,
+                &to,
+                "grade_change_request",
+                &format!("重大隐患 {} 申请降级，待复核", h.code),
+                &i.reason,
+                &h.id,
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -1410,7 +1560,19 @@ pub async fn put_plan(app: &App, caller: &Caller, id: &str, p: &PlanInput) -> Re
     };
     hazards::put_plan(&mut tx, &row).await?;
     let name = if before.is_some() { "plan_revised" } else { "plan_submitted" };
-    event(&mut tx, &h, caller, party_of(caller), name, Some(&h.state), None, serde_json::json!({"deadline_on": p.deadline_on}), &[], false).await?;
+    event(
+        &mut tx,
+        &h,
+        caller,
+        party_of(caller),
+        name,
+        Some(&h.state),
+        None,
+        serde_json::json!({"deadline_on": p.deadline_on}),
+        &[],
+        false,
+    )
+    .await?;
     audit::record(&mut tx, caller, name, "hazard_plan", &h.id, before.as_ref(), Some(&row)).await?;
     tx.commit().await?;
     major(app, caller, id).await
@@ -1446,7 +1608,19 @@ pub async fn list_for_supervision(app: &App, caller: &Caller, id: &str, i: &List
         delisted_at: None,
     };
     hazards::put_listing(&mut tx, &l).await?;
-    event(&mut tx, &h, caller, Party::Regulator, "listed", Some(&h.state), Some(&l.note), serde_json::json!({"level": l.level}), &[], true).await?;
+    event(
+        &mut tx,
+        &h,
+        caller,
+        Party::Regulator,
+        "listed",
+        Some(&h.state),
+        Some(&l.note),
+        serde_json::json!({"level": l.level}),
+        &[],
+        true,
+    )
+    .await?;
     audit::record::<(), _>(&mut tx, caller, "listed", "hazard_listing", &h.id, None, Some(&l)).await?;
     if let Some(e) = &h.enterprise_id {
         let to = notifications::enterprise_users(&mut tx, e, "enterprise-head").await?;
@@ -1458,7 +1632,11 @@ pub async fn list_for_supervision(app: &App, caller: &Caller, id: &str, i: &List
 
 /// Inserts hotline tickets in ONE transaction: all or nothing. Returns
 /// (imported, duplicates, tracking codes). Row errors name `tickets[i].field`.
-pub async fn import_hotline(app: &App, caller: &Caller, tickets: &[crate::hotline::Ticket]) -> Result<(usize, usize, Vec<String>)> {
+pub async fn import_hotline(
+    app: &App,
+    caller: &Caller,
+    tickets: &[crate::hotline::Ticket],
+) -> Result<(usize, usize, Vec<String>)> {
     let mut tx = app.db.begin().await?;
     let (mut imported, mut dupes, mut codes) = (0, 0, Vec::new());
     for (i, t) in tickets.iter().enumerate() {
@@ -1467,7 +1645,8 @@ pub async fn import_hotline(app: &App, caller: &Caller, tickets: &[crate::hotlin
             dupes += 1;
             continue;
         }
-        let description = check_description(&t.description).map_err(|_| AppError::field(&format!("tickets[{i}].description"), "描述无效"))?;
+        let description = check_description(&t.description)
+            .map_err(|_| AppError::field(&format!("tickets[{i}].description"), "描述无效"))?;
         let region = grid_of(app, &mut tx, t.lng, t.lat)
             .await?
             .ok_or_else(|| AppError::field(&format!("tickets[{i}].lat"), "该位置不在本平台管辖范围内"))?;
@@ -1475,9 +1654,11 @@ pub async fn import_hotline(app: &App, caller: &Caller, tickets: &[crate::hotlin
         if !caller.scope.allows_region(&region_code) {
             return Err(AppError::field(&format!("tickets[{i}].lat"), "该位置不在您的辖区内"));
         }
-        let placement = Placement { region_code: region, enterprise_id: None, project_id: None, point: Some((t.lng, t.lat)) };
+        let placement =
+            Placement { region_code: region, enterprise_id: None, project_id: None, point: Some((t.lng, t.lat)) };
         let contact = t.contact.as_deref().filter(|c| !c.trim().is_empty()).map(|c| app.secrets.encrypt(c.trim()));
-        let h = create(app, &mut tx, Some(caller), "hotline", &description, placement, None, &[], contact, Some(key)).await?;
+        let h = create(app, &mut tx, Some(caller), "hotline", &description, placement, None, &[], contact, Some(key))
+            .await?;
         codes.push(h.tracking_code);
         imported += 1;
     }

@@ -48,7 +48,10 @@ pub fn parse_csv(bytes: &[u8]) -> std::result::Result<Vec<Ticket>, Vec<RowError>
             Ok(t) => out.push(t),
             Err(e) => {
                 let field = match e.kind() {
-                    csv::ErrorKind::Deserialize { err, .. } => err.field().and_then(|f| ["ticket_no", "description", "lat", "lng", "contact"].get(f as usize)).map(|s| s.to_string()),
+                    csv::ErrorKind::Deserialize { err, .. } => err
+                        .field()
+                        .and_then(|f| ["ticket_no", "description", "lat", "lng", "contact"].get(f as usize))
+                        .map(|s| s.to_string()),
                     _ => None,
                 };
                 errors.push(RowError { row: i + 1, field: field.unwrap_or_default(), message: e.to_string() });
@@ -73,7 +76,9 @@ pub async fn import(app: &App, caller: &Caller, tickets: &[Ticket]) -> Result<Im
         let row = i + 1;
         let no = t.ticket_no.trim();
         if no.is_empty() || no.len() > 64 || !no.is_ascii() {
-            errors.push(RowError { row, field: "ticket_no".into(), message: "工单号应为1到64个ASCII字符".into() });
+            errors.push(RowError {
+                row, field: "ticket_no".into(), message: "工单号应为1到64个ASCII字符".into()
+            });
         } else if !seen.insert(no.to_string()) {
             errors.push(RowError { row, field: "ticket_no".into(), message: "文件内工单号重复".into() });
         }

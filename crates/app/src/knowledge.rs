@@ -123,7 +123,12 @@ pub fn taxonomy_tree() -> Vec<TaxonomyNode> {
                     children: c
                         .items
                         .iter()
-                        .map(|i| TaxonomyNode { code: i.code.clone(), name: i.name.clone(), children: vec![], item: k.item(&i.code) })
+                        .map(|i| TaxonomyNode {
+                            code: i.code.clone(),
+                            name: i.name.clone(),
+                            children: vec![],
+                            item: k.item(&i.code),
+                        })
                         .collect(),
                 })
                 .collect(),

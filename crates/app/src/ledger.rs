@@ -125,7 +125,8 @@ pub async fn signer(app: &App) -> Result<Arc<NoteSigner>> {
             let fresh = NoteSigner::generate(&origin);
             let enc = hex::encode(app.secrets.encrypt(&hex::encode(fresh.seed())));
             let stored = settings::set_if_absent(&mut tx, KEY_SETTING, &enc).await?;
-            let seed_hex = app.secrets.decrypt(&hex::decode(&stored).map_err(|_| AppError::Internal("ledger key".into()))?)?;
+            let seed_hex =
+                app.secrets.decrypt(&hex::decode(&stored).map_err(|_| AppError::Internal("ledger key".into()))?)?;
             let seed: [u8; 32] = hex::decode(seed_hex.trim())
                 .ok()
                 .and_then(|b| b.try_into().ok())
@@ -135,8 +136,11 @@ pub async fn signer(app: &App) -> Result<Arc<NoteSigner>> {
             if store::latest_checkpoint(&mut tx).await?.is_none() {
                 let cp = Checkpoint::new(&origin, 0, anjian_ledger::EMPTY_ROOT);
                 let note = cp.sign(&signer).map_err(err)?;
-                store::insert_checkpoint(&mut tx, &CheckpointRow { size: 0, root: cp.root.to_vec(), note, created_at: now_ms() })
-                    .await?;
+                store::insert_checkpoint(
+                    &mut tx,
+                    &CheckpointRow { size: 0, root: cp.root.to_vec(), note, created_at: now_ms() },
+                )
+                .await?;
             }
             tx.commit().await?;
             Ok::<_, AppError>(Arc::new(signer))
@@ -208,8 +212,11 @@ pub async fn sequence(app: &App) -> Result<SequenceReport> {
     let size = frontier.size();
     let cp = Checkpoint::new(signer.name(), size, frontier.root());
     let note = cp.sign(&signer).map_err(err)?;
-    store::insert_checkpoint(&mut tx, &CheckpointRow { size: size as i64, root: cp.root.to_vec(), note, created_at: now })
-        .await?;
+    store::insert_checkpoint(
+        &mut tx,
+        &CheckpointRow { size: size as i64, root: cp.root.to_vec(), note, created_at: now },
+    )
+    .await?;
     tx.commit().await?;
     Ok(SequenceReport { appended: entries.len() as u64, size })
 }
@@ -362,7 +369,9 @@ pub fn parse_hash(field: &str, s: &str) -> Result<Hash> {
     } else {
         B64.decode(s).ok().or_else(|| base64::engine::general_purpose::URL_SAFE.decode(s).ok())
     };
-    bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| AppError::field(field, "应为 32 字节哈希（base64 或 64 位十六进制）"))
+    bytes
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| AppError::field(field, "应为 32 字节哈希（base64 或 64 位十六进制）"))
 }
 
 async fn tree_size_arg(c: &mut AnyConnection, size: Option<u64>) -> Result<u64> {
@@ -479,7 +488,9 @@ pub async fn add_cosignature(app: &App, note: &str) -> Result<String> {
         .ok_or_else(|| AppError::field("note", "不是签名文本（缺少正文与签名之间的空行）"))?;
     let cp = Checkpoint::parse(&body).map_err(|e| AppError::field("note", format!("检查点格式错误: {e}")))?;
     let mut c = app.db.read().await?;
-    let ours = store::checkpoint(&mut c, cp.size).await?.ok_or_else(|| AppError::field("note", "本平台未签发该大小的检查点"))?;
+    let ours = store::checkpoint(&mut c, cp.size)
+        .await?
+        .ok_or_else(|| AppError::field("note", "本平台未签发该大小的检查点"))?;
     drop(c);
     if !ours.note.starts_with(&body) || ours.note.as_bytes().get(body.len()) != Some(&b'\n') {
         return Err(AppError::field("note", "检查点内容与本平台签发的不一致"));
@@ -553,7 +564,12 @@ pub async fn audit(app: &App) -> Result<AuditReport> {
     let mut c = app.db.read().await?;
     let cp_row = store::latest_checkpoint(&mut c).await?.ok_or(AppError::NotFound)?;
     let size = cp_row.size as u64;
-    let report = |checked: u64, m: Option<Mismatch>| AuditReport { ok: m.is_none(), size, entries_checked: checked, first_mismatch: m };
+    let report = |checked: u64, m: Option<Mismatch>| AuditReport {
+        ok: m.is_none(),
+        size,
+        entries_checked: checked,
+        first_mismatch: m,
+    };
     let checkpoint = match anjian_ledger::open_note(&cp_row.note, std::slice::from_ref(&verifier))
         .map_err(|e| e.to_string())
         .and_then(|n| Checkpoint::parse(&n.text).map_err(|e| e.to_string()))
@@ -568,14 +584,11 @@ pub async fn audit(app: &App) -> Result<AuditReport> {
     while start < size {
         let end = (start + STEP).min(size);
         let rows = store::entries_range(&mut c, start, end).await?;
-        let stored: HashMap<u64, Vec<u8>> = store::hashes_range(
-            &mut c,
-            anjian_ledger::stored_hash_count(start),
-            anjian_ledger::stored_hash_count(end),
-        )
-        .await?
-        .into_iter()
-        .collect();
+        let stored: HashMap<u64, Vec<u8>> =
+            store::hashes_range(&mut c, anjian_ledger::stored_hash_count(start), anjian_ledger::stored_hash_count(end))
+                .await?
+                .into_iter()
+                .collect();
         let mut rows = rows.into_iter().peekable();
         for i in start..end {
             let Some(e) = rows.next_if(|e| e.idx as u64 == i) else {

@@ -92,7 +92,12 @@ fn device_view(d: &Device, now: i64, secret: Option<String>) -> DeviceView {
         metrics: serde_json::from_str(&d.metrics).unwrap_or_default(),
         interval_s: d.interval_s,
         last_seen_at: d.last_seen_at.map(crate::time::fmt_local),
-        offline: anjian_domain::monitor::is_offline(d.last_seen_at, now, d.interval_s.clamp(1, u32::MAX as i64) as u32, 3),
+        offline: anjian_domain::monitor::is_offline(
+            d.last_seen_at,
+            now,
+            d.interval_s.clamp(1, u32::MAX as i64) as u32,
+            3,
+        ),
         secret,
     }
 }
@@ -124,7 +129,8 @@ pub async fn register_device(app: &App, caller: &Caller, i: &DeviceInput) -> Res
     }
     let mut seen = std::collections::HashSet::new();
     for (n, m) in i.metrics.iter().enumerate() {
-        let ok = !m.name.is_empty() && m.name.len() <= 64 && m.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let ok =
+            !m.name.is_empty() && m.name.len() <= 64 && m.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !ok || !seen.insert(m.name.clone()) {
             return Err(AppError::field(&format!("metrics[{n}].name"), "指标名应为唯一的字母、数字或下划线"));
         }
@@ -134,7 +140,9 @@ pub async fn register_device(app: &App, caller: &Caller, i: &DeviceInput) -> Res
     }
     anjian_domain::registry::validate_point(i.lon, i.lat)?;
     if let Some(p) = &i.project_id {
-        let p = anjian_store::projects::get(&mut tx, p).await?.ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
+        let p = anjian_store::projects::get(&mut tx, p)
+            .await?
+            .ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
         if ![&p.builder_id, &p.contractor_id, &p.supervisor_id].contains(&&e.id) {
             return Err(AppError::field("project_id", "该企业不是此项目的参建单位"));
         }
@@ -238,7 +246,12 @@ pub async fn add_rule(app: &App, caller: &Caller, device_id: &str, i: &RuleInput
     let mut tx = app.db.begin().await?;
     let d = visible_device(&mut tx, caller, device_id).await?;
     let template = match &i.template {
-        Some(k) => Some(templates().into_iter().find(|t| &t.key == k).ok_or_else(|| AppError::field("template", format!("未知模板: {k}")))?),
+        Some(k) => Some(
+            templates()
+                .into_iter()
+                .find(|t| &t.key == k)
+                .ok_or_else(|| AppError::field("template", format!("未知模板: {k}")))?,
+        ),
         None => None,
     };
     let rule = match (&i.rule, &template) {
@@ -255,7 +268,11 @@ pub async fn add_rule(app: &App, caller: &Caller, device_id: &str, i: &RuleInput
     let r = DeviceRule {
         id: new_id(),
         device_id: d.id.clone(),
-        name: i.name.clone().or_else(|| template.as_ref().map(|t| t.name.clone())).unwrap_or_else(|| rule.metric.clone()),
+        name: i
+            .name
+            .clone()
+            .or_else(|| template.as_ref().map(|t| t.name.clone()))
+            .unwrap_or_else(|| rule.metric.clone()),
         template_key: template.map(|t| t.key),
         rule: serde_json::to_string(&rule).unwrap_or_default(),
         state: serde_json::to_string(&RuleState::default()).unwrap_or_default(),
@@ -427,7 +444,8 @@ pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
                 apply_decision(app, &mut tx, &d, &rule_row, metric, *x, *at, decision).await?;
             }
         }
-        monitoring::save_rule_state(&mut tx, &rule_row.id, &serde_json::to_string(&state).unwrap_or_default(), now).await?;
+        monitoring::save_rule_state(&mut tx, &rule_row.id, &serde_json::to_string(&state).unwrap_or_default(), now)
+            .await?;
     }
     tx.commit().await?;
     Ok(report)
@@ -500,7 +518,16 @@ async fn apply_decision(
         }
         (Decision::Clear, None) => return Ok(()),
     };
-    let ev = AlarmEvent { id: new_id(), alarm_id: alarm.id.clone(), at, actor_name: "规则".into(), event: event.into(), level: level.as_str().into(), value: Some(x), note: None };
+    let ev = AlarmEvent {
+        id: new_id(),
+        alarm_id: alarm.id.clone(),
+        at,
+        actor_name: "规则".into(),
+        event: event.into(),
+        level: level.as_str().into(),
+        value: Some(x),
+        note: None,
+    };
     record_alarm_event(c, &alarm, &ev, "system").await?;
     audit::record::<(), _>(c, &Caller::system(), event, "alarm", &alarm.id, None, Some(&alarm)).await?;
     if event != "clear" {
@@ -508,7 +535,9 @@ async fn apply_decision(
         let mut to = notifications::enterprise_users(c, &d.enterprise_id, "enterprise-head").await?;
         let sups = notifications::supervisors_of(c, &d.region_code).await?;
         let closest = sups.first().map(|(_, _, r)| r.clone());
-        to.extend(sups.into_iter().filter(|(_, _, r)| level == Level::Red || Some(r) == closest.as_ref()).map(|(id, ..)| id));
+        to.extend(
+            sups.into_iter().filter(|(_, _, r)| level == Level::Red || Some(r) == closest.as_ref()).map(|(id, ..)| id),
+        );
         let title = format!("【{}】{} {}", level.label(), d.name, rule.name);
         let body = format!("{metric} = {x}（{}）", crate::time::fmt_local(at));
         crate::hazards::notify_users(app, c, &to, "alarm", &title, &body, None).await?;
@@ -578,7 +607,14 @@ pub async fn list_alarms(app: &App, caller: &Caller, f: &AlarmFilter) -> Result<
         }
     }
     let mut c = app.db.read().await?;
-    let (rows, total) = monitoring::alarms(&mut c, &caller.scope, f.state.as_deref(), f.device_id.as_deref(), Page::new(f.page, f.per_page)).await?;
+    let (rows, total) = monitoring::alarms(
+        &mut c,
+        &caller.scope,
+        f.state.as_deref(),
+        f.device_id.as_deref(),
+        Page::new(f.page, f.per_page),
+    )
+    .await?;
     Ok((rows.iter().map(alarm_view).collect(), total))
 }
 
@@ -610,7 +646,14 @@ pub async fn get_alarm(app: &App, caller: &Caller, id: &str) -> Result<AlarmDeta
     let events = monitoring::alarm_events(&mut c, id)
         .await?
         .into_iter()
-        .map(|e| AlarmEventView { at: crate::time::fmt_local(e.at), actor_name: e.actor_name, event: e.event, level: e.level, value: e.value, note: e.note })
+        .map(|e| AlarmEventView {
+            at: crate::time::fmt_local(e.at),
+            actor_name: e.actor_name,
+            event: e.event,
+            level: e.level,
+            value: e.value,
+            note: e.note,
+        })
         .collect();
     Ok(AlarmDetail { alarm: alarm_view(&a), events })
 }
@@ -668,14 +711,26 @@ pub async fn act_on_alarm(app: &App, caller: &Caller, id: &str, i: &AlarmActionI
             for r in monitoring::rules_of(&mut tx, &a.device_id).await?.into_iter().filter(|r| r.id == a.rule_id) {
                 let mut st: RuleState = serde_json::from_str(&r.state).unwrap_or_default();
                 st.reset();
-                monitoring::save_rule_state(&mut tx, &r.id, &serde_json::to_string(&st).unwrap_or_default(), now).await?;
+                monitoring::save_rule_state(&mut tx, &r.id, &serde_json::to_string(&st).unwrap_or_default(), now)
+                    .await?;
             }
         }
-        ("acknowledge" | "clear", s) => return Err(AppError::field("action", format!("告警当前状态为 {s}，不能执行该操作"))),
+        ("acknowledge" | "clear", s) => {
+            return Err(AppError::field("action", format!("告警当前状态为 {s}，不能执行该操作")));
+        }
         (other, _) => return Err(AppError::field("action", format!("未知操作: {other}"))),
     }
     monitoring::update_alarm(&mut tx, &a).await?;
-    let ev = AlarmEvent { id: new_id(), alarm_id: a.id.clone(), at: now, actor_name: caller.display_name.clone(), event: i.action.clone(), level: a.level.clone(), value: None, note: i.note.clone() };
+    let ev = AlarmEvent {
+        id: new_id(),
+        alarm_id: a.id.clone(),
+        at: now,
+        actor_name: caller.display_name.clone(),
+        event: i.action.clone(),
+        level: a.level.clone(),
+        value: None,
+        note: i.note.clone(),
+    };
     record_alarm_event(&mut tx, &a, &ev, &crate::ledger::actor_of(caller)).await?;
     audit::record(&mut tx, caller, &i.action, "alarm", &a.id, Some(&before), Some(&a)).await?;
     tx.commit().await?;

@@ -66,7 +66,11 @@ pub async fn deliver(app: &crate::App, job: &jobs::Job) -> Result<String> {
             .http_status_as_error(false)
             .build()
             .new_agent();
-        agent.post(&target).header("content-type", "application/json").send(body.as_bytes()).map(|r| r.status().as_u16())
+        agent
+            .post(&target)
+            .header("content-type", "application/json")
+            .send(body.as_bytes())
+            .map(|r| r.status().as_u16())
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?

@@ -87,7 +87,8 @@ pub async fn list_regions(app: &App, caller: &Caller, f: &RegionFilter) -> Resul
         Scope::Region(r) if parent.is_none() => Some(r.prefix().to_string()),
         _ => None,
     };
-    let rows = regions::list(&mut c, parent.as_ref().map(|p| p.as_str()), prefix.as_deref(), f.level.as_deref()).await?;
+    let rows =
+        regions::list(&mut c, parent.as_ref().map(|p| p.as_str()), prefix.as_deref(), f.level.as_deref()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let code = RegionCode::parse("code", &r.code).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -559,7 +560,9 @@ pub async fn create_project(app: &App, caller: &Caller, i: &ProjectInput) -> Res
     if !regions::exists(&mut tx, region.as_str()).await? {
         return Err(AppError::field("region_code", format!("区域不存在: {region}")));
     }
-    for (field, id) in [("builder_id", &i.builder_id), ("contractor_id", &i.contractor_id), ("supervisor_id", &i.supervisor_id)] {
+    for (field, id) in
+        [("builder_id", &i.builder_id), ("contractor_id", &i.contractor_id), ("supervisor_id", &i.supervisor_id)]
+    {
         let e = enterprises::get(&mut tx, id).await?;
         match e {
             None => return Err(AppError::field(field, format!("企业不存在: {id}"))),

@@ -1,7 +1,7 @@
 //! Time is stored as epoch milliseconds UTC and shown in Asia/Shanghai.
 
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 pub fn shanghai() -> TimeZone {
     TimeZone::get("Asia/Shanghai").expect("bundled tzdb has Asia/Shanghai")

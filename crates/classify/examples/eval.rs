@@ -75,7 +75,15 @@ fn print(e: &Evaluation) {
     println!("domain top-1:   {:.3}", e.domain_top1);
     println!("calibration error (ECE): {:.3}", e.calibration_error);
     for b in &e.calibration {
-        println!("  confidence {:.1}–{:.1}: {:4} reports, mean confidence {:.2}, accuracy {:.2}", b.from, b.to, b.count, b.mean_confidence, b.accuracy);
+        println!(
+            "  confidence {:.1}–{:.1}: {:4} reports, mean confidence {:.2}, accuracy {:.2}",
+            b.from, b.to, b.count, b.mean_confidence, b.accuracy
+        );
     }
-    println!("threshold {:.2}: {:.1}% classified automatically, {:.3} of them correct", e.threshold, e.automated * 100.0, e.automated_top1);
+    println!(
+        "threshold {:.2}: {:.1}% classified automatically, {:.3} of them correct",
+        e.threshold,
+        e.automated * 100.0,
+        e.automated_top1
+    );
 }

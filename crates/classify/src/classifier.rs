@@ -50,8 +50,16 @@ pub struct ClassifierConfig {
 impl ClassifierConfig {
     pub fn from_json(json: &str) -> Result<ClassifierConfig, Error> {
         let c: ClassifierConfig = serde_json::from_str(json).map_err(|e| Error::data(CONFIG_FILE, e))?;
-        if c.temperature.is_nan() || c.temperature <= 0.0 || !(0.0..=1.0).contains(&c.threshold) || c.top_k == 0 || !(c.words || c.bigrams || c.unigrams || c.trigrams) {
-            return Err(Error::invalid(CONFIG_FILE, "temperature must be > 0, threshold in [0,1], top_k ≥ 1, some feature on"));
+        if c.temperature.is_nan()
+            || c.temperature <= 0.0
+            || !(0.0..=1.0).contains(&c.threshold)
+            || c.top_k == 0
+            || !(c.words || c.bigrams || c.unigrams || c.trigrams)
+        {
+            return Err(Error::invalid(
+                CONFIG_FILE,
+                "temperature must be > 0, threshold in [0,1], top_k ≥ 1, some feature on",
+            ));
         }
         Ok(c)
     }
@@ -75,7 +83,15 @@ impl Classifier {
         let classes: Vec<String> = taxonomy.items().map(|i| i.code.clone()).collect();
         let class_of = |code: &str| classes.iter().position(|c| c == code).expect("checked above");
         let keywords = taxonomy.items().flat_map(|i| i.keywords.iter().map(String::as_str));
-        let featurizer = Featurizer::new(keywords, FeatureSet { words: config.words, bigrams: config.bigrams, unigrams: config.unigrams, trigrams: config.trigrams });
+        let featurizer = Featurizer::new(
+            keywords,
+            FeatureSet {
+                words: config.words,
+                bigrams: config.bigrams,
+                unigrams: config.unigrams,
+                trigrams: config.trigrams,
+            },
+        );
 
         let mut docs: Vec<Vec<String>> = Vec::new();
         let mut ys: Vec<usize> = Vec::new();

@@ -16,7 +16,8 @@ pub fn parse_tsv(file: &'static str, tsv: &str) -> Result<Vec<Sample>, Error> {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let (item, text) = line.split_once('\t')
+        let (item, text) = line
+            .split_once('\t')
             .ok_or_else(|| Error::data(file, format!("line {}: expected item_code<TAB>description", n + 1)))?;
         if text.trim().is_empty() || text.contains('\t') {
             return Err(Error::data(file, format!("line {}: empty description or extra column", n + 1)));

@@ -41,10 +41,16 @@ pub fn evaluate(classifier: &Classifier, samples: &[Sample]) -> Evaluation {
 
 /// k-fold cross-validation on the training samples (fold = index mod k), for
 /// choosing hyper-parameters without looking at the held-out set.
-pub fn cross_validate(taxonomy: &Taxonomy, samples: &[Sample], config: &ClassifierConfig, folds: usize) -> Result<Evaluation, Error> {
+pub fn cross_validate(
+    taxonomy: &Taxonomy,
+    samples: &[Sample],
+    config: &ClassifierConfig,
+    folds: usize,
+) -> Result<Evaluation, Error> {
     let mut ranked = vec![Vec::new(); samples.len()];
     for k in 0..folds {
-        let train: Vec<Sample> = samples.iter().enumerate().filter(|(i, _)| i % folds != k).map(|(_, s)| s.clone()).collect();
+        let train: Vec<Sample> =
+            samples.iter().enumerate().filter(|(i, _)| i % folds != k).map(|(_, s)| s.clone()).collect();
         let c = Classifier::train(taxonomy, &train, config.clone())?;
         for (i, s) in samples.iter().enumerate().filter(|(i, _)| i % folds == k) {
             ranked[i] = c.top(&s.text, 3);
@@ -73,14 +79,20 @@ fn summarize(samples: &[Sample], ranked: &[Vec<(String, f64)>], threshold: f64) 
         bins[b].1 += conf;
         bins[b].2 += hit as usize;
     }
-    let calibration: Vec<CalibrationBin> = bins.iter().enumerate().filter(|(_, b)| b.0 > 0).map(|(i, &(count, conf, ok))| CalibrationBin {
-        from: i as f64 / 10.0,
-        to: (i + 1) as f64 / 10.0,
-        count,
-        mean_confidence: conf / count as f64,
-        accuracy: ok as f64 / count as f64,
-    }).collect();
-    let calibration_error = calibration.iter().map(|b| b.count as f64 / n * (b.mean_confidence - b.accuracy).abs()).sum();
+    let calibration: Vec<CalibrationBin> = bins
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.0 > 0)
+        .map(|(i, &(count, conf, ok))| CalibrationBin {
+            from: i as f64 / 10.0,
+            to: (i + 1) as f64 / 10.0,
+            count,
+            mean_confidence: conf / count as f64,
+            accuracy: ok as f64 / count as f64,
+        })
+        .collect();
+    let calibration_error =
+        calibration.iter().map(|b| b.count as f64 / n * (b.mean_confidence - b.accuracy).abs()).sum();
     Evaluation {
         samples: samples.len(),
         top1: top1 as f64 / n,

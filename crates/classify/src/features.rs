@@ -12,8 +12,8 @@ use crate::text::{is_content_char, normalize};
 /// Function words that say nothing about the hazard type.
 const STOPWORDS: &[&str] = &[
     "的", "了", "是", "在", "有", "和", "也", "都", "就", "还", "我", "我们", "你", "他", "她", "它", "这", "那",
-    "这个", "那个", "一个", "个", "着", "把", "被", "给", "让", "很", "太", "好", "呢", "吧", "啊", "吗", "嘛",
-    "里", "上", "下", "中", "后", "前", "又", "再", "才", "已", "已经", "一直", "现在", "发现", "检查", "存在",
+    "这个", "那个", "一个", "个", "着", "把", "被", "给", "让", "很", "太", "好", "呢", "吧", "啊", "吗", "嘛", "里",
+    "上", "下", "中", "后", "前", "又", "再", "才", "已", "已经", "一直", "现在", "发现", "检查", "存在",
 ];
 
 /// Which n-grams to extract.
@@ -121,9 +121,8 @@ impl Vocabulary {
                 *counts.entry(id).or_default() += 1;
             }
         }
-        let mut v: SparseVec = counts.into_iter()
-            .map(|(id, tf)| (id, (1.0 + (tf as f32).ln()) * self.idf[id as usize]))
-            .collect();
+        let mut v: SparseVec =
+            counts.into_iter().map(|(id, tf)| (id, (1.0 + (tf as f32).ln()) * self.idf[id as usize])).collect();
         v.sort_unstable_by_key(|&(id, _)| id);
         let norm = v.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {

@@ -55,13 +55,17 @@ pub fn accident_categories() -> &'static AccidentCategories {
 /// The hazard taxonomy.
 pub fn taxonomy() -> &'static Taxonomy {
     static T: OnceLock<Taxonomy> = OnceLock::new();
-    T.get_or_init(|| Taxonomy::from_json(data::TAXONOMY_JSON, accident_categories()).expect("embedded taxonomy.json is valid"))
+    T.get_or_init(|| {
+        Taxonomy::from_json(data::TAXONOMY_JSON, accident_categories()).expect("embedded taxonomy.json is valid")
+    })
 }
 
 /// The major-hazard determination rules.
 pub fn major_rules() -> &'static MajorRules {
     static R: OnceLock<MajorRules> = OnceLock::new();
-    R.get_or_init(|| MajorRules::from_json(data::MAJOR_RULES_JSON, taxonomy()).expect("embedded major_rules.json is valid"))
+    R.get_or_init(|| {
+        MajorRules::from_json(data::MAJOR_RULES_JSON, taxonomy()).expect("embedded major_rules.json is valid")
+    })
 }
 
 /// The item with its path and accident category resolved.

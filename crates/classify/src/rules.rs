@@ -125,7 +125,9 @@ impl MajorRules {
                     return Err(bad(format!("selector {sel} matches no taxonomy item")));
                 }
             }
-            let ps: Vec<Pattern> = r.patterns.iter()
+            let ps: Vec<Pattern> = r
+                .patterns
+                .iter()
                 .map(|p| Pattern(p.split('+').map(normalize).filter(|t| !t.is_empty()).collect()))
                 .collect();
             if ps.iter().any(|p| p.0.is_empty()) {
@@ -155,7 +157,8 @@ impl MajorRules {
         let by_text = self.rules.iter().zip(&self.patterns).find(|(r, ps)| {
             r.text_items.iter().any(|s| selector_matches(s, item_code)) && ps.iter().any(|p| p.matches(&text))
         });
-        by_text.map(|(r, _)| r)
+        by_text
+            .map(|(r, _)| r)
             .or_else(|| self.rules.iter().find(|r| r.items.iter().any(|s| selector_matches(s, item_code))))
     }
 

@@ -84,8 +84,13 @@ impl Taxonomy {
     pub fn from_json(json: &str, categories: &AccidentCategories) -> Result<Taxonomy, Error> {
         let f: TaxonomyFile = serde_json::from_str(json).map_err(|e| Error::data(FILE, e))?;
         if f.accident_category_version != categories.version {
-            return Err(Error::invalid(FILE, format!(
-                "items use accident categories {} but {} is loaded", f.accident_category_version, categories.version)));
+            return Err(Error::invalid(
+                FILE,
+                format!(
+                    "items use accident categories {} but {} is loaded",
+                    f.accident_category_version, categories.version
+                ),
+            ));
         }
         let mut index = HashMap::new();
         let mut seen = std::collections::HashSet::new();
@@ -102,10 +107,16 @@ impl Taxonomy {
                         return Err(Error::invalid(FILE, format!("item {} is not under class {}", it.code, c.code)));
                     }
                     if categories.get(&it.accident_category).is_none() {
-                        return Err(Error::invalid(FILE, format!("item {}: unknown accident category {}", it.code, it.accident_category)));
+                        return Err(Error::invalid(
+                            FILE,
+                            format!("item {}: unknown accident category {}", it.code, it.accident_category),
+                        ));
                     }
                     if it.deadline_days == 0 || it.name.trim().is_empty() || it.guidance.trim().is_empty() {
-                        return Err(Error::invalid(FILE, format!("item {}: empty name/guidance or zero deadline", it.code)));
+                        return Err(Error::invalid(
+                            FILE,
+                            format!("item {}: empty name/guidance or zero deadline", it.code),
+                        ));
                     }
                     if index.insert(it.code.clone(), (di, ci, ii)).is_some() {
                         return Err(Error::invalid(FILE, format!("duplicate item {}", it.code)));
@@ -113,7 +124,12 @@ impl Taxonomy {
                 }
             }
         }
-        Ok(Taxonomy { version: f.version, accident_category_version: f.accident_category_version, domains: f.domains, index })
+        Ok(Taxonomy {
+            version: f.version,
+            accident_category_version: f.accident_category_version,
+            domains: f.domains,
+            index,
+        })
     }
 
     pub fn domains(&self) -> &[Domain] {

@@ -3,8 +3,8 @@
 //! (server stopped). PostgreSQL: `pg_dump --format=custom` and
 //! `pg_restore --clean --if-exists`, the standard tools.
 
-use anyhow::{Context, bail};
 use anjian_store::{Backend, Db};
+use anyhow::{Context, bail};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 use std::path::{Path, PathBuf};
 

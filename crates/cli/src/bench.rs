@@ -2,9 +2,9 @@
 //! wrk against the real endpoint and, in the same run, against a plain axum
 //! handler that returns the same JSON bytes from memory (the reference).
 
-use anjian_demo::load as demo_load;
 use anjian_app::App;
 use anjian_app::crypto::Secrets;
+use anjian_demo::load as demo_load;
 use anyhow::{Context, bail};
 use axum::routing::get;
 use std::path::Path;
@@ -34,7 +34,8 @@ pub async fn registry(args: BenchArgs) -> anyhow::Result<()> {
     let db = anjian_store::Db::open(&url).await.context("无法打开数据库")?;
     let backend = db.backend();
     let app = App::new(db, Secrets::from_key(&[42; 32]));
-    let summary = demo_load::ensure_loaded(&app, 2026, anjian_demo::DemoSize::Standard).await.map_err(|e| anyhow::anyhow!(e))?;
+    let summary =
+        demo_load::ensure_loaded(&app, 2026, anjian_demo::DemoSize::Standard).await.map_err(|e| anyhow::anyhow!(e))?;
     let districts = summary.districts.clone();
 
     let login = anjian_app::auth::login(
@@ -122,7 +123,8 @@ async fn fetch(url: &str, token: &str) -> anyhow::Result<Vec<u8>> {
     let rest = url.strip_prefix("http://").context("http URL")?;
     let (host, path) = rest.split_once('/').context("path")?;
     let mut s = tokio::net::TcpStream::connect(host).await?;
-    let req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    let req =
+        format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await?;
@@ -163,7 +165,8 @@ fn run_wrk(base: &str, script: &Path, a: &BenchArgs) -> anyhow::Result<WrkResult
         .output()
         .context("wrk failed to start")?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    parse_wrk(&text).with_context(|| format!("cannot parse wrk output:\n{text}{}", String::from_utf8_lossy(&out.stderr)))
+    parse_wrk(&text)
+        .with_context(|| format!("cannot parse wrk output:\n{text}{}", String::from_utf8_lossy(&out.stderr)))
 }
 
 pub fn parse_wrk(text: &str) -> anyhow::Result<WrkResult> {
@@ -174,11 +177,8 @@ pub fn parse_wrk(text: &str) -> anyhow::Result<WrkResult> {
         .trim()
         .parse::<f64>()?;
     let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%")).context("99%")?.trim();
-    let non_2xx = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("NON2XX "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
+    let non_2xx =
+        text.lines().find_map(|l| l.trim().strip_prefix("NON2XX ")).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
     Ok(WrkResult { requests_per_sec: rps, p99_ms: duration_ms(p99)?, non_2xx })
 }
 

@@ -36,7 +36,8 @@ fn record(i: u64) -> String {
 
 async fn open(url: &str) -> anyhow::Result<App> {
     let db = anjian_store::Db::open(url).await.context("无法打开数据库")?;
-    Ok(App::new(db, Secrets::from_key(&[42; 32])).with_ledger(LedgerConfig { origin: Some("bench.anjian/ledger".into()), witnesses: vec![] }))
+    Ok(App::new(db, Secrets::from_key(&[42; 32]))
+        .with_ledger(LedgerConfig { origin: Some("bench.anjian/ledger".into()), witnesses: vec![] }))
 }
 
 fn fresh_url(database: &Option<String>, name: &str) -> anyhow::Result<String> {
@@ -178,7 +179,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             let note = cp.sign(&signer)?;
             anjian_store::ledger::insert_checkpoint(
                 &mut tx,
-                &anjian_store::ledger::CheckpointRow { size: target as i64, root: cp.root.to_vec(), note, created_at: anjian_store::now_ms() },
+                &anjian_store::ledger::CheckpointRow {
+                    size: target as i64,
+                    root: cp.root.to_vec(),
+                    note,
+                    created_at: anjian_store::now_ms(),
+                },
             )
             .await?;
         }

@@ -86,7 +86,9 @@ impl Conn {
                 let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
                 let len: usize = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                    })
                     .unwrap_or(0);
                 while self.buf.len() < end + 4 + len {
                     let n = self.s.read(&mut tmp).await?;
@@ -156,8 +158,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("anjian-bench-reports-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
     let (db_args, url) = match &a.database {
-        Some(u) => (vec!["--database".to_string(), u.clone(), "--data-dir".into(), tmp.display().to_string()], u.clone()),
-        None => (vec!["--data-dir".to_string(), tmp.display().to_string()], format!("sqlite://{}/anjian.db", tmp.display())),
+        Some(u) => {
+            (vec!["--database".to_string(), u.clone(), "--data-dir".into(), tmp.display().to_string()], u.clone())
+        }
+        None => {
+            (vec!["--data-dir".to_string(), tmp.display().to_string()], format!("sqlite://{}/anjian.db", tmp.display()))
+        }
     };
     let status = Command::new(std::env::current_exe()?)
         .arg("demo")

@@ -125,10 +125,13 @@ impl Config {
         }
         self.outbound().validate().map_err(|e| anyhow::anyhow!("webhooks: {e}"))?;
         if let Some(u) = &self.mqtt_url {
-            anjian_ingest::MqttConfig::from_url(u, &self.mqtt_client_id, &self.mqtt_prefix).map_err(|e| anyhow::anyhow!("mqtt_url: {e}"))?;
+            anjian_ingest::MqttConfig::from_url(u, &self.mqtt_client_id, &self.mqtt_prefix)
+                .map_err(|e| anyhow::anyhow!("mqtt_url: {e}"))?;
         }
         for (i, w) in self.ledger_witnesses.iter().enumerate() {
-            if anjian_ledger::CosignatureVerifier::from_vkey(w).is_err() && anjian_ledger::NoteVerifier::from_vkey(w).is_err() {
+            if anjian_ledger::CosignatureVerifier::from_vkey(w).is_err()
+                && anjian_ledger::NoteVerifier::from_vkey(w).is_err()
+            {
                 bail!("ledger_witnesses[{i}] 不是有效的见证方公钥（signed-note vkey）");
             }
         }
@@ -141,7 +144,10 @@ impl Config {
     }
 
     pub fn ledger(&self) -> anjian_app::ledger::LedgerConfig {
-        anjian_app::ledger::LedgerConfig { origin: self.ledger_origin.clone(), witnesses: self.ledger_witnesses.clone() }
+        anjian_app::ledger::LedgerConfig {
+            origin: self.ledger_origin.clone(),
+            witnesses: self.ledger_witnesses.clone(),
+        }
     }
 
     pub fn outbound(&self) -> anjian_app::outbound::Outbound {

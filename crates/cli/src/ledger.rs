@@ -3,8 +3,8 @@
 //! the verifier key.
 
 use crate::{DbArgs, describe, load_config, open_app};
-use anyhow::{Context, bail};
 use anjian_ledger::{Mismatch, TileSource};
+use anyhow::{Context, bail};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
@@ -118,18 +118,17 @@ pub async fn run(config: Option<&PathBuf>, command: LedgerCommand) -> anyhow::Re
             let vkey = read_key(key.as_deref(), &dir)?;
             let src = Dir(dir.clone());
             match anjian_ledger::verify_log(&src, &vkey) {
-                Ok(r) => println!(
-                    "验证通过: {} 条记录，{} 个瓦片，根哈希 {}",
-                    r.size,
-                    r.tiles_checked,
-                    hex::encode(r.root)
-                ),
+                Ok(r) => {
+                    println!("验证通过: {} 条记录，{} 个瓦片，根哈希 {}", r.size, r.tiles_checked, hex::encode(r.root))
+                }
                 Err(m) => bail!("验证失败: {}", describe_mismatch(&m)),
             }
             if let Some(f) = record {
                 let bytes = std::fs::read(&f).with_context(|| format!("无法读取 {}", f.display()))?;
                 match anjian_ledger::prove_inclusion_offline(&src, &vkey, &bytes) {
-                    Ok((index, proof)) => println!("记录在账本中: 第 {index} 条，包含证明 {} 个哈希，已对照检查点验证", proof.len()),
+                    Ok((index, proof)) => {
+                        println!("记录在账本中: 第 {index} 条，包含证明 {} 个哈希，已对照检查点验证", proof.len())
+                    }
                     Err(m) => bail!("记录不在账本中: {}", describe_mismatch(&m)),
                 }
             }

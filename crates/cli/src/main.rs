@@ -8,9 +8,9 @@ mod bench_reports;
 mod config;
 mod ledger;
 
-use anyhow::{Context, bail};
 use anjian_app::{App, Caller, auth};
 use anjian_store::Db;
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use config::{Config, Overrides};
 use std::io::BufRead;
@@ -221,9 +221,8 @@ pub(crate) async fn open_app(cfg: &Config) -> anyhow::Result<App> {
 }
 
 async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&cfg.listen)
-        .await
-        .with_context(|| format!("无法监听 {}", cfg.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("无法监听 {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     println!("anjian 已启动: http://{addr}/  (API 文档 http://{addr}/api/docs)");
     println!("数据库: {}", config::redact_url(&cfg.database_url()));
@@ -244,7 +243,8 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
     let (stop_mqtt, stop_rx) = tokio::sync::watch::channel(false);
     let mqtt = match &cfg.mqtt_url {
         Some(url) => {
-            let mc = anjian_ingest::MqttConfig::from_url(url, &cfg.mqtt_client_id, &cfg.mqtt_prefix).map_err(|e| anyhow::anyhow!(e))?;
+            let mc = anjian_ingest::MqttConfig::from_url(url, &cfg.mqtt_client_id, &cfg.mqtt_prefix)
+                .map_err(|e| anyhow::anyhow!(e))?;
             println!("MQTT 接入: {url} 主题 {}", mc.topic_filter());
             let m = metrics.clone();
             Some(tokio::spawn(anjian_ingest::run(app.clone(), mc, move |r| m.count_ingest(r), stop_rx)))
@@ -313,7 +313,9 @@ async fn run() -> anyhow::Result<()> {
             println!("已应用 {n} 个迁移");
             Ok(())
         }
-        Command::User { command: UserCommand::Add { db, username, role, region, enterprises, display_name, password_stdin } } => {
+        Command::User {
+            command: UserCommand::Add { db, username, role, region, enterprises, display_name, password_stdin },
+        } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
             if !password_stdin {
                 bail!("请使用 --password-stdin 从标准输入提供密码");
@@ -336,7 +338,9 @@ async fn run() -> anyhow::Result<()> {
                 struct Batch {
                     tickets: Vec<anjian_app::hotline::Ticket>,
                 }
-                serde_json::from_slice::<Batch>(&bytes).with_context(|| format!("{} 不是有效的工单 JSON", file.display()))?.tickets
+                serde_json::from_slice::<Batch>(&bytes)
+                    .with_context(|| format!("{} 不是有效的工单 JSON", file.display()))?
+                    .tickets
             } else {
                 match anjian_app::hotline::parse_csv(&bytes) {
                     Ok(t) => t,
@@ -370,7 +374,9 @@ async fn run() -> anyhow::Result<()> {
             let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
             bench::registry(bench::BenchArgs { database, connections, threads, seconds }).await
         }
-        Command::Bench { command: BenchCommand::Reports { database, connections, rate, seconds, closed_connections } } => {
+        Command::Bench {
+            command: BenchCommand::Reports { database, connections, rate, seconds, closed_connections },
+        } => {
             let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
             bench_reports::run(bench_reports::Args { database, connections, rate, seconds, closed_connections }).await
         }

@@ -55,7 +55,11 @@ impl PgDb {
 impl Drop for PgDb {
     fn drop(&mut self) {
         let _ = Command::new("psql")
-            .args([&format!("{}/postgres", pg_server_url()), "-qc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .args([
+                &format!("{}/postgres", pg_server_url()),
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
             .output();
     }
 }
@@ -158,7 +162,11 @@ fn sqlite_user_add_backup_and_restore() {
     std::fs::write(&junk, b"not a database").unwrap();
     let o = run(anjian().args(["restore", "--data-dir"]).arg(&data).arg("--from").arg(&junk), None);
     assert!(!o.status.success());
-    let o = user_add(&["--data-dir", &data.display().to_string()], &["--username", "root", "--role", "super-admin"], "a-long-password");
+    let o = user_add(
+        &["--data-dir", &data.display().to_string()],
+        &["--username", "root", "--role", "super-admin"],
+        "a-long-password",
+    );
     assert!(!o.status.success(), "database intact after a refused restore");
 }
 
@@ -289,7 +297,11 @@ fn hotline_import_from_a_csv_file() {
     let g = city.grids().next().unwrap();
     let (lng, lat) = (g.centroid[0], g.centroid[1]);
     let file = dir.path().join("tickets.csv");
-    std::fs::write(&file, format!("ticket_no,description,lat,lng\nH-1,路灯电缆裸露,{lat},{lng}\nH-2,广告牌松动,{lat},{lng}\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!("ticket_no,description,lat,lng\nH-1,路灯电缆裸露,{lat},{lng}\nH-2,广告牌松动,{lat},{lng}\n"),
+    )
+    .unwrap();
     let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("导入 2 条"), "{}", text(&o));
@@ -324,7 +336,8 @@ fn ledger_export_and_offline_verification_find_the_altered_row() {
     let city = anjian_demo::generate(2026, anjian_demo::DemoSize::Small);
     let g = city.grids().next().unwrap();
     let file = dir.path().join("tickets.csv");
-    let rows: String = (0..40).map(|i| format!("L-{i},路灯电缆裸露{i},{},{}\n", g.centroid[1], g.centroid[0])).collect();
+    let rows: String =
+        (0..40).map(|i| format!("L-{i},路灯电缆裸露{i},{},{}\n", g.centroid[1], g.centroid[0])).collect();
     std::fs::write(&file, format!("ticket_no,description,lat,lng\n{rows}")).unwrap();
     let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
     assert!(o.status.success(), "{}", text(&o));
@@ -344,7 +357,10 @@ fn ledger_export_and_offline_verification_find_the_altered_row() {
     let records = anjian_ledger::decode_entry_bundle(&bundle).unwrap();
     let record_file = dir.path().join("record.json");
     std::fs::write(&record_file, &records[17]).unwrap();
-    let o = run(anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&copy).arg("--record").arg(&record_file), None);
+    let o = run(
+        anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&copy).arg("--record").arg(&record_file),
+        None,
+    );
     assert!(o.status.success() && text(&o).contains("第 17 条"), "{}", text(&o));
     let o = run(anjian().args(["ledger", "verify", "--data-dir", &data]), None);
     assert!(o.status.success(), "{}", text(&o));
@@ -360,7 +376,10 @@ fn ledger_export_and_offline_verification_find_the_altered_row() {
     let o = run(anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&bad), None);
     assert!(!o.status.success() && text(&o).contains("第 23 条"), "{}", text(&o));
     std::fs::write(&record_file, b"{\"v\":1,\"forged\":true}").unwrap();
-    let o = run(anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&copy).arg("--record").arg(&record_file), None);
+    let o = run(
+        anjian().args(["ledger", "verify", "--key", &vkey, "--dir"]).arg(&copy).arg("--record").arg(&record_file),
+        None,
+    );
     assert!(!o.status.success() && !text(&o).contains("panicked"), "{}", text(&o));
     // A checkpoint signed by another key is refused.
     let other = anjian_ledger::NoteSigner::from_seed("someone.else/ledger", &[3; 32]).unwrap().vkey();

@@ -175,32 +175,61 @@ impl DemoCity {
 }
 
 const DISTRICTS: &[&str] = &[
-    "东城区", "西城区", "南湖区", "北山区", "高新区", "滨河区", "临港区", "经开区", "青石区", "柳林区", "云台区", "金川区",
+    "东城区",
+    "西城区",
+    "南湖区",
+    "北山区",
+    "高新区",
+    "滨河区",
+    "临港区",
+    "经开区",
+    "青石区",
+    "柳林区",
+    "云台区",
+    "金川区",
 ];
 const PLACE: &[&str] = &[
-    "安平", "和顺", "兴华", "永宁", "新桥", "长乐", "石门", "清河", "龙泉", "凤鸣", "双塔", "白杨", "红星", "东关", "西岭",
-    "南山", "北苑", "太平", "富民", "建设", "光明", "振兴", "友谊", "文昌", "花园", "湖滨", "铁山", "金桥", "银河", "幸福",
+    "安平", "和顺", "兴华", "永宁", "新桥", "长乐", "石门", "清河", "龙泉", "凤鸣", "双塔", "白杨", "红星", "东关",
+    "西岭", "南山", "北苑", "太平", "富民", "建设", "光明", "振兴", "友谊", "文昌", "花园", "湖滨", "铁山", "金桥",
+    "银河", "幸福",
 ];
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗",
-    "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧",
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "建华", "国强", "志刚",
-    "海燕", "红梅", "立新", "晓东", "春生", "桂兰", "玉珍", "德明", "永红", "宏伟", "丽娟",
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "建华", "国强",
+    "志刚", "海燕", "红梅", "立新", "晓东", "春生", "桂兰", "玉珍", "德明", "永红", "宏伟", "丽娟",
 ];
 const BRANDS: &[&str] = &[
-    "鑫达", "恒泰", "宏远", "华润", "金鼎", "瑞丰", "安泰", "中联", "永盛", "东方", "天成", "信诚", "盛世", "鼎力", "隆昌",
-    "汇通", "正阳", "泰和", "远航", "精工", "博源", "嘉禾", "海川", "鲁元", "齐鑫", "宇通", "新源", "广汇", "凯达", "明辉",
+    "鑫达", "恒泰", "宏远", "华润", "金鼎", "瑞丰", "安泰", "中联", "永盛", "东方", "天成", "信诚", "盛世", "鼎力",
+    "隆昌", "汇通", "正阳", "泰和", "远航", "精工", "博源", "嘉禾", "海川", "鲁元", "齐鑫", "宇通", "新源", "广汇",
+    "凯达", "明辉",
 ];
-const ROADS: &[&str] = &["人民路", "建设路", "解放路", "中心大道", "工业路", "滨河路", "新华街", "和平路", "经十路", "开发大道"];
+const ROADS: &[&str] =
+    &["人民路", "建设路", "解放路", "中心大道", "工业路", "滨河路", "新华街", "和平路", "经十路", "开发大道"];
 
 /// (code, name words, weight in per mille, licence kinds)
 const INDUSTRIES: &[(&str, &[&str], u32, &[&str])] = &[
-    ("construction", &["建设工程", "建筑安装", "路桥工程", "建工集团"], 250, &["建筑施工企业安全生产许可证", "建筑业企业资质证书"]),
-    ("hazardous_chemicals", &["化工", "石化", "化学品储运", "精细化工"], 80, &["危险化学品经营许可证", "安全生产许可证（危险化学品）"]),
+    (
+        "construction",
+        &["建设工程", "建筑安装", "路桥工程", "建工集团"],
+        250,
+        &["建筑施工企业安全生产许可证", "建筑业企业资质证书"],
+    ),
+    (
+        "hazardous_chemicals",
+        &["化工", "石化", "化学品储运", "精细化工"],
+        80,
+        &["危险化学品经营许可证", "安全生产许可证（危险化学品）"],
+    ),
     ("mining", &["矿业", "石材开采", "砂石", "采矿"], 40, &["安全生产许可证（非煤矿山）", "采矿许可证"]),
-    ("manufacturing", &["机械制造", "金属制品", "纺织", "食品", "家具", "电子科技"], 330, &["排污许可证", "特种设备使用登记证"]),
+    (
+        "manufacturing",
+        &["机械制造", "金属制品", "纺织", "食品", "家具", "电子科技"],
+        330,
+        &["排污许可证", "特种设备使用登记证"],
+    ),
     ("trade", &["商贸", "物流", "超市", "餐饮管理", "仓储"], 300, &["食品经营许可证", "消防安全检查合格证"]),
 ];
 
@@ -234,7 +263,12 @@ impl Gen {
         format!("1{}{:09}", self.rng.random_range(3..10), self.rng.random_range(0..1_000_000_000u32))
     }
     fn date(&mut self, from_year: i32, to_year: i32) -> String {
-        format!("{}-{:02}-{:02}", self.rng.random_range(from_year..=to_year), self.rng.random_range(1..=12), self.rng.random_range(1..=28))
+        format!(
+            "{}-{:02}-{:02}",
+            self.rng.random_range(from_year..=to_year),
+            self.rng.random_range(1..=12),
+            self.rng.random_range(1..=28)
+        )
     }
 }
 
@@ -328,7 +362,17 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             &INDUSTRIES[i]
         } else {
             let mut w = g.rng.random_range(0..total_weight);
-            INDUSTRIES.iter().find(|x| if w < x.2 { true } else { w -= x.2; false }).unwrap_or(&INDUSTRIES[0])
+            INDUSTRIES
+                .iter()
+                .find(|x| {
+                    if w < x.2 {
+                        true
+                    } else {
+                        w -= x.2;
+                        false
+                    }
+                })
+                .unwrap_or(&INDUSTRIES[0])
         };
         let grid = &regions[grid_ids[g.rng.random_range(0..grid_ids.len())]];
         let b = grid.bbox;
@@ -375,7 +419,11 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             }
             licences.push(Licence {
                 kind: (*kind).into(),
-                number: format!("（鲁）{}〔{issued_year}〕{:05}", &kind.chars().take(2).collect::<String>(), g.rng.random_range(0..100_000)),
+                number: format!(
+                    "（鲁）{}〔{issued_year}〕{:05}",
+                    &kind.chars().take(2).collect::<String>(),
+                    g.rng.random_range(0..100_000)
+                ),
                 issued_on: format!("{issued_year}{}", &expires_on[4..]),
                 expires_on,
             });
@@ -385,7 +433,12 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             uscc: uscc.as_str().into(),
             name,
             industry: ind.0.into(),
-            address: format!("安澜市{}{}{}号", district_name(&grid.code, &regions), g.pick(ROADS), g.rng.random_range(1..999)),
+            address: format!(
+                "安澜市{}{}{}号",
+                district_name(&grid.code, &regions),
+                g.pick(ROADS),
+                g.rng.random_range(1..999)
+            ),
             lon: (lon * 1e6).round() / 1e6,
             lat: (lat * 1e6).round() / 1e6,
             region_code: grid.code.clone(),
@@ -395,8 +448,10 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
         });
     }
 
-    let construction: Vec<usize> = enterprises.iter().enumerate().filter(|(_, e)| e.industry == "construction").map(|(i, _)| i).collect();
-    let others: Vec<usize> = enterprises.iter().enumerate().filter(|(_, e)| e.industry != "construction").map(|(i, _)| i).collect();
+    let construction: Vec<usize> =
+        enterprises.iter().enumerate().filter(|(_, e)| e.industry == "construction").map(|(i, _)| i).collect();
+    let others: Vec<usize> =
+        enterprises.iter().enumerate().filter(|(_, e)| e.industry != "construction").map(|(i, _)| i).collect();
     let mut projects = Vec::new();
     for p in 0..shape.projects {
         let grid = &regions[grid_ids[g.rng.random_range(0..grid_ids.len())]];
@@ -411,8 +466,29 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             }
         };
         let builder = *g.pick(&others);
-        let status = *g.pick(&["active", "active", "active", "active", "active", "active", "active", "planned", "suspended", "completed", "completed"]);
-        let kind = *g.pick(&["住宅小区", "安置房", "商业综合体", "学校", "医院门诊楼", "道路改造", "污水处理厂", "产业园厂房"]);
+        let status = *g.pick(&[
+            "active",
+            "active",
+            "active",
+            "active",
+            "active",
+            "active",
+            "active",
+            "planned",
+            "suspended",
+            "completed",
+            "completed",
+        ]);
+        let kind = *g.pick(&[
+            "住宅小区",
+            "安置房",
+            "商业综合体",
+            "学校",
+            "医院门诊楼",
+            "道路改造",
+            "污水处理厂",
+            "产业园厂房",
+        ]);
         projects.push(Project {
             id: format!("prj-{:04}", p + 1),
             name: format!("{}{}{}项目", g.pick(PLACE), kind, *g.pick(&["一期", "二期", "", "扩建"])),
@@ -469,8 +545,20 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
     }
 
     let mut users = vec![
-        User { username: "admin".into(), display_name: "系统管理员".into(), role: Role::SuperAdmin, region_code: None, enterprise_ids: vec![] },
-        User { username: "city".into(), display_name: "市应急管理局".into(), role: Role::CitySupervisor, region_code: Some(CITY_CODE.into()), enterprise_ids: vec![] },
+        User {
+            username: "admin".into(),
+            display_name: "系统管理员".into(),
+            role: Role::SuperAdmin,
+            region_code: None,
+            enterprise_ids: vec![],
+        },
+        User {
+            username: "city".into(),
+            display_name: "市应急管理局".into(),
+            role: Role::CitySupervisor,
+            region_code: Some(CITY_CODE.into()),
+            enterprise_ids: vec![],
+        },
     ];
     let districts: Vec<&Region> = regions.iter().filter(|r| r.level == "district").collect();
     for (i, d) in districts.iter().enumerate() {
@@ -491,7 +579,8 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             region_code: Some(street.code.clone()),
             enterprise_ids: vec![],
         });
-        let grids: Vec<&Region> = regions.iter().filter(|r| r.level == "grid" && r.code.starts_with(&street.code)).collect();
+        let grids: Vec<&Region> =
+            regions.iter().filter(|r| r.level == "grid" && r.code.starts_with(&street.code)).collect();
         for (k, gr) in grids.iter().enumerate() {
             users.push(User {
                 username: format!("grid{:02}01{:02}", i + 1, k + 1),
@@ -554,7 +643,8 @@ mod tests {
         for role in Role::ALL {
             assert!(city.users.iter().any(|u| u.role == role), "{role:?}");
         }
-        let expired = city.enterprises.iter().flat_map(|e| &e.licences).filter(|l| l.expires_on.as_str() < TODAY).count();
+        let expired =
+            city.enterprises.iter().flat_map(|e| &e.licences).filter(|l| l.expires_on.as_str() < TODAY).count();
         assert!(expired > 50, "some licences are overdue: {expired}");
     }
 
@@ -591,7 +681,8 @@ mod tests {
         }
         let grids: Vec<_> = city.grids().map(|g| (g.code.clone(), polygons_of(&g.geometry))).collect();
         for e in &city.enterprises {
-            let containing: Vec<_> = grids.iter().filter(|(_, ps)| ps.iter().any(|p| point_in_polygon(e.lon, e.lat, p))).collect();
+            let containing: Vec<_> =
+                grids.iter().filter(|(_, ps)| ps.iter().any(|p| point_in_polygon(e.lon, e.lat, p))).collect();
             assert_eq!(containing.len(), 1, "{} at {},{}", e.id, e.lon, e.lat);
             assert_eq!(containing[0].0, e.region_code);
         }
@@ -634,6 +725,9 @@ mod tests {
         let city = generate(1, DemoSize::Small);
         assert_eq!(city.regions.iter().filter(|r| r.level == "district").count(), 2);
         assert_eq!(city.grids().count(), 16);
-        assert!(city.users.iter().any(|u| u.username == "ent0001-head") && city.users.iter().any(|u| u.username == "district01"));
+        assert!(
+            city.users.iter().any(|u| u.username == "ent0001-head")
+                && city.users.iter().any(|u| u.username == "district01")
+        );
     }
 }

@@ -4,10 +4,10 @@
 //! Errors are plain strings naming the record that failed (this runs from
 //! the CLI and from tests).
 
+use crate::{DemoCity, DemoSize};
 use anjian_app::auth::{self, NewUser};
 use anjian_app::registry::{self, PersonInput};
 use anjian_app::{App, Caller, audit, crypto};
-use crate::{DemoCity, DemoSize};
 use anjian_store::{enterprises, new_id, now_ms, people, projects, regions, settings};
 
 const MARKER: &str = "demo_city";
@@ -43,14 +43,16 @@ fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
     let mut logins = Vec::new();
     let mut kinds = std::collections::HashSet::new();
     for u in &city.users {
-        let kind = u.username.trim_end_matches(|c: char| c.is_ascii_digit()).split('-').next_back().unwrap_or("").to_string();
-        let kind = if u.username.starts_with("ent") { kind } else { u.username.trim_end_matches(|c: char| c.is_ascii_digit()).to_string() };
+        let kind =
+            u.username.trim_end_matches(|c: char| c.is_ascii_digit()).split('-').next_back().unwrap_or("").to_string();
+        let kind = if u.username.starts_with("ent") {
+            kind
+        } else {
+            u.username.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()
+        };
         if kinds.insert(kind) {
-            let scope = u
-                .region_code
-                .clone()
-                .or_else(|| u.enterprise_ids.first().cloned())
-                .unwrap_or_else(|| "全部".into());
+            let scope =
+                u.region_code.clone().or_else(|| u.enterprise_ids.first().cloned()).unwrap_or_else(|| "全部".into());
             logins.push((u.username.clone(), u.role.label().to_string(), scope));
         }
     }

@@ -34,14 +34,12 @@ pub fn point_in_polygon(lon: f64, lat: f64, rings: &[Vec<[f64; 2]>]) -> bool {
 pub fn polygons_of(geometry: &serde_json::Value) -> Vec<Vec<Vec<[f64; 2]>>> {
     let ring = |r: &serde_json::Value| -> Vec<[f64; 2]> {
         r.as_array()
-            .map(|pts| {
-                pts.iter()
-                    .filter_map(|p| Some([p.get(0)?.as_f64()?, p.get(1)?.as_f64()?]))
-                    .collect()
-            })
+            .map(|pts| pts.iter().filter_map(|p| Some([p.get(0)?.as_f64()?, p.get(1)?.as_f64()?])).collect())
             .unwrap_or_default()
     };
-    let poly = |p: &serde_json::Value| -> Vec<Vec<[f64; 2]>> { p.as_array().map(|rs| rs.iter().map(ring).collect()).unwrap_or_default() };
+    let poly = |p: &serde_json::Value| -> Vec<Vec<[f64; 2]>> {
+        p.as_array().map(|rs| rs.iter().map(ring).collect()).unwrap_or_default()
+    };
     match geometry.get("type").and_then(|t| t.as_str()) {
         Some("Polygon") => geometry.get("coordinates").map(|c| vec![poly(c)]).unwrap_or_default(),
         Some("MultiPolygon") => geometry

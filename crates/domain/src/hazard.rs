@@ -127,7 +127,9 @@ impl Grade {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Assign to the responsible unit with a deadline (epoch ms).
-    Dispatch { deadline_ms: i64 },
+    Dispatch {
+        deadline_ms: i64,
+    },
     /// Not a hazard / duplicate.
     Dismiss,
     /// The unit starts rectifying.
@@ -135,9 +137,13 @@ pub enum Event {
     /// The unit says the hazard is not theirs; it goes back for re-dispatch.
     Dispute,
     /// A regulator gives it to another unit or officer, with a new deadline.
-    Reassign { deadline_ms: i64 },
+    Reassign {
+        deadline_ms: i64,
+    },
     /// The unit asks for more time (延期申请).
-    RequestExtension { until_ms: i64 },
+    RequestExtension {
+        until_ms: i64,
+    },
     ApproveExtension,
     RefuseExtension,
     /// Self-acceptance done; asks for the professional re-check (销号申请).
@@ -198,7 +204,12 @@ pub struct HazardStatus {
 
 impl HazardStatus {
     pub fn new() -> HazardStatus {
-        HazardStatus { state: State::Reported, deadline_ms: None, extension_requested_until_ms: None, escalation_level: 0 }
+        HazardStatus {
+            state: State::Reported,
+            deadline_ms: None,
+            extension_requested_until_ms: None,
+            escalation_level: 0,
+        }
     }
 
     /// Overdue: open and past its deadline.
@@ -233,7 +244,9 @@ pub fn transition(s: &HazardStatus, event: &Event, party: Party, now_ms: i64) ->
     use Event as E;
     use State as S;
     let bad_state = || TransitionError::InvalidInState { state: s.state.label(), event: event.label() };
-    let only = |p: &[Party]| if p.contains(&party) { Ok(()) } else { Err(TransitionError::WrongParty { event: event.label() }) };
+    let only = |p: &[Party]| {
+        if p.contains(&party) { Ok(()) } else { Err(TransitionError::WrongParty { event: event.label() }) }
+    };
     let mut n = s.clone();
     match (s.state, event) {
         (S::Reported, E::Dispatch { deadline_ms }) => {
@@ -322,7 +335,9 @@ pub fn transition(s: &HazardStatus, event: &Event, party: Party, now_ms: i64) ->
 pub fn available_events(state: State) -> &'static [&'static str] {
     match state {
         State::Reported => &["dispatch", "dismiss"],
-        State::Pending => &["start", "dispute", "reassign", "request_extension", "approve_extension", "refuse_extension"],
+        State::Pending => {
+            &["start", "dispute", "reassign", "request_extension", "approve_extension", "refuse_extension"]
+        }
         State::Rectifying => &["submit", "reassign", "request_extension", "approve_extension", "refuse_extension"],
         State::AwaitingAcceptance => &["accept", "reject"],
         State::Closed | State::Dismissed => &[],
@@ -363,7 +378,10 @@ mod tests {
             (Event::Submit, Party::Enterprise),
         ])
         .unwrap();
-        assert!(matches!(transition(&s, &Event::Accept, Party::Enterprise, NOW), Err(TransitionError::WrongParty { .. })));
+        assert!(matches!(
+            transition(&s, &Event::Accept, Party::Enterprise, NOW),
+            Err(TransitionError::WrongParty { .. })
+        ));
     }
 
     #[test]
@@ -396,11 +414,9 @@ mod tests {
 
     #[test]
     fn dispute_returns_for_redispatch() {
-        let s = run(&[
-            (Event::Dispatch { deadline_ms: NOW + DAY }, Party::Regulator),
-            (Event::Dispute, Party::Enterprise),
-        ])
-        .unwrap();
+        let s =
+            run(&[(Event::Dispatch { deadline_ms: NOW + DAY }, Party::Regulator), (Event::Dispute, Party::Enterprise)])
+                .unwrap();
         assert_eq!((s.state, s.deadline_ms), (State::Reported, None));
     }
 

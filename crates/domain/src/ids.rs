@@ -28,10 +28,7 @@ impl Uscc {
             match USCC_ALPHABET.iter().position(|&c| c == b) {
                 Some(v) => values[i] = v as u32,
                 None => {
-                    return Err(FieldError::new(
-                        field,
-                        format!("统一社会信用代码第{}位字符不合法", i + 1),
-                    ));
+                    return Err(FieldError::new(field, format!("统一社会信用代码第{}位字符不合法", i + 1)));
                 }
             }
         }

@@ -277,11 +277,8 @@ impl RuleState {
             *s = if holds { Some(s.unwrap_or(at_ms)) } else { None };
         }
         let min = i64::from(rule.min_duration_s) * 1000;
-        let raisable = Level::ALL
-            .iter()
-            .rev()
-            .copied()
-            .find(|l| self.since[l.index()].is_some_and(|since| at_ms - since >= min));
+        let raisable =
+            Level::ALL.iter().rev().copied().find(|l| self.since[l.index()].is_some_and(|since| at_ms - since >= min));
         match (self.active, raisable) {
             (None, Some(l)) => {
                 self.active = Some(l);
@@ -368,7 +365,14 @@ mod tests {
         for t in &ts {
             t.rule.validate().unwrap_or_else(|e| panic!("{}: {e}", t.key));
         }
-        for key in ["tower_crane_verticality_free", "tower_crane_verticality_tied", "deep_pit_tilt", "deep_pit_tilt_rate", "mine_rainfall_24h", "equipment_temperature"] {
+        for key in [
+            "tower_crane_verticality_free",
+            "tower_crane_verticality_tied",
+            "deep_pit_tilt",
+            "deep_pit_tilt_rate",
+            "mine_rainfall_24h",
+            "equipment_temperature",
+        ] {
             assert!(ts.iter().any(|t| t.key == key), "{key}");
         }
     }
@@ -431,7 +435,11 @@ mod tests {
         assert_eq!(winter.observe(&t, 120_000, 57.0, (1, 10)), None, "57 °C is fine outside summer");
         let mut summer = RuleState::default();
         summer.observe(&t, 0, 57.0, (7, 10));
-        assert_eq!(summer.observe(&t, 120_000, 57.0, (7, 10)), Some(Decision::Raise(Level::Yellow)), "57 °C warns in summer (55 °C)");
+        assert_eq!(
+            summer.observe(&t, 120_000, 57.0, (7, 10)),
+            Some(Decision::Raise(Level::Yellow)),
+            "57 °C warns in summer (55 °C)"
+        );
         let wrap = Season { name: "冬".into(), from: (12, 1), to: (2, 28), thresholds: Thresholds::default() };
         assert!(wrap.contains((1, 5)) && wrap.contains((12, 31)) && !wrap.contains((6, 1)));
     }

@@ -17,14 +17,10 @@ pub const PROJECT_STATUSES: &[(&str, &str)] =
     &[("planned", "未开工"), ("active", "在建"), ("suspended", "停工"), ("completed", "竣工")];
 
 fn lookup(table: &[(&str, &'static str)], field: &str, code: &str, what: &str) -> Result<&'static str, FieldError> {
-    table
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, l)| *l)
-        .ok_or_else(|| {
-            let allowed: Vec<&str> = table.iter().map(|(c, _)| *c).collect();
-            FieldError::new(field, format!("未知{what}: {code}（可选: {}）", allowed.join(", ")))
-        })
+    table.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).ok_or_else(|| {
+        let allowed: Vec<&str> = table.iter().map(|(c, _)| *c).collect();
+        FieldError::new(field, format!("未知{what}: {code}（可选: {}）", allowed.join(", ")))
+    })
 }
 
 pub fn industry_label(field: &str, code: &str) -> Result<&'static str, FieldError> {

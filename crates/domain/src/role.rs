@@ -1,7 +1,7 @@
 //! The five roles and what each may see (product.md P1).
 
-use crate::ids::RegionCode;
 use crate::FieldError;
+use crate::ids::RegionCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -15,13 +15,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::SuperAdmin,
-        Role::CitySupervisor,
-        Role::RegionOfficer,
-        Role::EnterpriseHead,
-        Role::EnterpriseStaff,
-    ];
+    pub const ALL: [Role; 5] =
+        [Role::SuperAdmin, Role::CitySupervisor, Role::RegionOfficer, Role::EnterpriseHead, Role::EnterpriseStaff];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,10 +39,7 @@ impl Role {
     }
 
     pub fn parse(field: &str, s: &str) -> Result<Role, FieldError> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| FieldError::new(field, format!("未知角色: {s}")))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| FieldError::new(field, format!("未知角色: {s}")))
     }
 
     /// Regulators see region subtrees; enterprise roles see their enterprises.

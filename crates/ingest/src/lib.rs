@@ -34,7 +34,9 @@ impl MqttConfig {
     pub fn from_url(url: &str, client_id: &str, prefix: &str) -> Result<MqttConfig, String> {
         let rest = url.strip_prefix("mqtt://").ok_or_else(|| format!("MQTT URL must start with mqtt://: {url}"))?;
         let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p.trim_end_matches('/').parse().map_err(|_| format!("bad MQTT port in {url}"))?),
+            Some((h, p)) => {
+                (h.to_string(), p.trim_end_matches('/').parse().map_err(|_| format!("bad MQTT port in {url}"))?)
+            }
             None => (rest.trim_end_matches('/').to_string(), 1883),
         };
         if host.is_empty() {

@@ -64,7 +64,9 @@ async fn wait_for(app: &App, device: &str, n: i64) -> i64 {
 }
 
 fn msg(secret: &str, ts: i64, v: f64) -> Vec<u8> {
-    serde_json::json!({"secret": secret, "readings": [{"ts": ts, "values": {"lel_percent": v}}]}).to_string().into_bytes()
+    serde_json::json!({"secret": secret, "readings": [{"ts": ts, "values": {"lel_percent": v}}]})
+        .to_string()
+        .into_bytes()
 }
 
 both_backends! {

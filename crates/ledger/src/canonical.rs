@@ -26,9 +26,7 @@ pub fn canonical_json(v: &Value) -> Result<String> {
 
 fn write_value(v: &Value, out: &mut String, depth: usize) -> Result<()> {
     if depth > MAX_DEPTH {
-        return Err(LedgerError::Json(format!(
-            "nesting deeper than {MAX_DEPTH}"
-        )));
+        return Err(LedgerError::Json(format!("nesting deeper than {MAX_DEPTH}")));
     }
     match v {
         Value::Null => out.push_str("null"),
@@ -76,9 +74,7 @@ fn write_number(n: &serde_json::Number, out: &mut String) -> Result<()> {
         }
         out.push_str(&i.to_string());
     } else {
-        let f = n
-            .as_f64()
-            .ok_or_else(|| LedgerError::Json(format!("unsupported number {n}")))?;
+        let f = n.as_f64().ok_or_else(|| LedgerError::Json(format!("unsupported number {n}")))?;
         if f.fract() != 0.0 || !f.is_finite() {
             return Err(LedgerError::Json(format!("number {n} is not an integer")));
         }
@@ -116,13 +112,8 @@ mod tests {
 
     #[test]
     fn sorts_keys_and_drops_whitespace() {
-        let v: Value =
-            serde_json::from_str(r#"{ "b": [1, 2, {"z": null, "a": true}], "a": "x", "": false }"#)
-                .unwrap();
-        assert_eq!(
-            canonical_json(&v).unwrap(),
-            r#"{"":false,"a":"x","b":[1,2,{"a":true,"z":null}]}"#
-        );
+        let v: Value = serde_json::from_str(r#"{ "b": [1, 2, {"z": null, "a": true}], "a": "x", "": false }"#).unwrap();
+        assert_eq!(canonical_json(&v).unwrap(), r#"{"":false,"a":"x","b":[1,2,{"a":true,"z":null}]}"#);
     }
 
     #[test]
@@ -139,15 +130,7 @@ mod tests {
             "\u{f6}": "Latin Small Letter O With Diaeresis"
         });
         let out = canonical_json(&v).unwrap();
-        let order = [
-            "\"\\r\"",
-            "\"1\"",
-            "\"\u{80}\"",
-            "\"\u{f6}\"",
-            "\"\u{20ac}\"",
-            "\"\u{1f600}\"",
-            "\"\u{fb33}\"",
-        ];
+        let order = ["\"\\r\"", "\"1\"", "\"\u{80}\"", "\"\u{f6}\"", "\"\u{20ac}\"", "\"\u{1f600}\"", "\"\u{fb33}\""];
         let positions: Vec<usize> = order.iter().map(|k| out.find(k).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{out}");
     }
@@ -155,10 +138,7 @@ mod tests {
     #[test]
     fn escapes_strings_like_jcs() {
         let v = json!("\u{0}\u{8}\t\n\u{b}\u{c}\r\u{1f}\"\\/\u{7f}\u{2028}é😀");
-        assert_eq!(
-            canonical_json(&v).unwrap(),
-            "\"\\u0000\\b\\t\\n\\u000b\\f\\r\\u001f\\\"\\\\/\u{7f}\u{2028}é😀\""
-        );
+        assert_eq!(canonical_json(&v).unwrap(), "\"\\u0000\\b\\t\\n\\u000b\\f\\r\\u001f\\\"\\\\/\u{7f}\u{2028}é😀\"");
     }
 
     #[test]

@@ -32,12 +32,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// A checkpoint without extension lines.
     pub fn new(origin: &str, size: u64, root: Hash) -> Checkpoint {
-        Checkpoint {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions: Vec::new(),
-        }
+        Checkpoint { origin: origin.to_string(), size, root, extensions: Vec::new() }
     }
 
     /// The note text: origin, size and base64 root, then the extension lines,
@@ -45,12 +40,7 @@ impl Checkpoint {
     ///
     /// This does not validate the fields; [`Checkpoint::sign`] does.
     pub fn body(&self) -> String {
-        let mut body = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            BASE64.encode(self.root)
-        );
+        let mut body = format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root));
         for ext in &self.extensions {
             body.push_str(ext);
             body.push('\n');
@@ -92,12 +82,7 @@ impl Checkpoint {
             }
             extensions.push(ext.to_string());
         }
-        Ok(Checkpoint {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Checkpoint { origin: origin.to_string(), size, root, extensions })
     }
 
     /// Signs the checkpoint and returns the signed note. Errors if the
@@ -127,15 +112,11 @@ mod tests {
 
     #[test]
     fn parses_the_spec_example() {
-        let body =
-            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let cp = Checkpoint::parse(body).unwrap();
         assert_eq!(cp.origin, "example.com/behind-the-sofa");
         assert_eq!(cp.size, 20852163);
-        assert_eq!(
-            BASE64.encode(cp.root),
-            "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="
-        );
+        assert_eq!(BASE64.encode(cp.root), "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=");
         assert!(cp.extensions.is_empty());
         assert_eq!(cp.body(), body);
 
@@ -167,10 +148,7 @@ mod tests {
         for body in bad {
             assert!(Checkpoint::parse(&body).is_err(), "accepted {body:?}");
         }
-        assert_eq!(
-            Checkpoint::parse(&format!("o\n0\n{root}\n")).unwrap().size,
-            0
-        );
+        assert_eq!(Checkpoint::parse(&format!("o\n0\n{root}\n")).unwrap().size, 0);
     }
 
     #[test]

@@ -12,9 +12,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 use crate::checkpoint::Checkpoint;
 use crate::error::{LedgerError, Result};
-use crate::note::{
-    SIG_PREFIX, check_key_name, decode_vkey, encode_vkey, key_id, parse_signature_line, random_seed,
-};
+use crate::note::{SIG_PREFIX, check_key_name, decode_vkey, encode_vkey, key_id, parse_signature_line, random_seed};
 
 /// Signature type byte for timestamped Ed25519 cosignatures.
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -71,11 +69,7 @@ impl Cosigner {
     fn with_seed(name: &str, seed: &[u8; 32]) -> Self {
         let key = SigningKey::from_bytes(seed);
         let key_id = key_id(name, ALG_COSIGNATURE_V1, key.verifying_key().as_bytes());
-        Cosigner {
-            name: name.to_string(),
-            key,
-            key_id,
-        }
+        Cosigner { name: name.to_string(), key, key_id }
     }
 
     /// The private Ed25519 seed; keep it secret.
@@ -95,20 +89,12 @@ impl Cosigner {
 
     /// The verifier key: `<name>+<8 hex key ID>+<base64(0x04 || public key)>`.
     pub fn vkey(&self) -> String {
-        encode_vkey(
-            &self.name,
-            ALG_COSIGNATURE_V1,
-            self.key.verifying_key().as_bytes(),
-        )
+        encode_vkey(&self.name, ALG_COSIGNATURE_V1, self.key.verifying_key().as_bytes())
     }
 
     /// The matching verifier.
     pub fn verifier(&self) -> CosignatureVerifier {
-        CosignatureVerifier {
-            name: self.name.clone(),
-            key_id: self.key_id,
-            key: self.key.verifying_key(),
-        }
+        CosignatureVerifier { name: self.name.clone(), key_id: self.key_id, key: self.key.verifying_key() }
     }
 
     /// Cosigns a checkpoint body (the note text, ending in a newline) at
@@ -121,22 +107,14 @@ impl Cosigner {
         check_key_name(&self.name)?;
         Checkpoint::parse(checkpoint_body)?;
         if unix_time > MAX_COSIGNATURE_TIME {
-            return Err(LedgerError::InvalidArgument(format!(
-                "cosignature time {unix_time} exceeds 2^63 - 1"
-            )));
+            return Err(LedgerError::InvalidArgument(format!("cosignature time {unix_time} exceeds 2^63 - 1")));
         }
-        let sig = self
-            .key
-            .sign(signed_message(checkpoint_body, unix_time).as_bytes());
+        let sig = self.key.sign(signed_message(checkpoint_body, unix_time).as_bytes());
         let mut raw = Vec::with_capacity(4 + 8 + 64);
         raw.extend_from_slice(&self.key_id.to_be_bytes());
         raw.extend_from_slice(&unix_time.to_be_bytes());
         raw.extend_from_slice(&sig.to_bytes());
-        Ok(format!(
-            "{SIG_PREFIX}{} {}\n",
-            self.name,
-            BASE64.encode(raw)
-        ))
+        Ok(format!("{SIG_PREFIX}{} {}\n", self.name, BASE64.encode(raw)))
     }
 }
 
@@ -199,16 +177,10 @@ impl CosignatureVerifier {
         if time > MAX_COSIGNATURE_TIME {
             return Err(bad(format!("timestamp {time} exceeds 2^63 - 1")));
         }
-        let ok = Signature::from_slice(ed_sig).is_ok_and(|s| {
-            self.key
-                .verify_strict(signed_message(checkpoint_body, time).as_bytes(), &s)
-                .is_ok()
-        });
+        let ok = Signature::from_slice(ed_sig)
+            .is_ok_and(|s| self.key.verify_strict(signed_message(checkpoint_body, time).as_bytes(), &s).is_ok());
         if !ok {
-            return Err(LedgerError::InvalidSignature {
-                name: self.name.clone(),
-                key_id: self.key_id,
-            });
+            return Err(LedgerError::InvalidSignature { name: self.name.clone(), key_id: self.key_id });
         }
         Ok(time)
     }
@@ -219,8 +191,7 @@ mod tests {
     use super::*;
     use crate::note::{NoteSigner, NoteVerifier, open_note};
 
-    const BODY: &str =
-        "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    const BODY: &str = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
 
     #[test]
     fn cosignature_round_trip() {
@@ -228,9 +199,7 @@ mod tests {
         let line = witness.cosign(BODY, 1679315147).unwrap();
         assert!(line.starts_with("— witness.example.com/w1 "));
         assert!(line.ends_with('\n'));
-        let raw = BASE64
-            .decode(line.trim_end().rsplit(' ').next().unwrap())
-            .unwrap();
+        let raw = BASE64.decode(line.trim_end().rsplit(' ').next().unwrap()).unwrap();
         assert_eq!(raw.len(), 76);
         assert_eq!(&raw[..4], &witness.key_id().to_be_bytes());
         assert_eq!(&raw[4..12], &1679315147u64.to_be_bytes());
@@ -244,11 +213,7 @@ mod tests {
         // The message is exactly the spec's: an Ed25519 signature over it verifies.
         let msg = "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let sig = Signature::from_slice(&raw[12..]).unwrap();
-        witness
-            .key
-            .verifying_key()
-            .verify_strict(msg.as_bytes(), &sig)
-            .unwrap();
+        witness.key.verifying_key().verify_strict(msg.as_bytes(), &sig).unwrap();
     }
 
     #[test]
@@ -257,30 +222,18 @@ mod tests {
         let v = witness.verifier();
         let line = witness.cosign(BODY, 7).unwrap();
         let other_body = BODY.replace("20852163", "20852164");
-        assert!(matches!(
-            v.verify_line(&other_body, &line),
-            Err(LedgerError::InvalidSignature { .. })
-        ));
+        assert!(matches!(v.verify_line(&other_body, &line), Err(LedgerError::InvalidSignature { .. })));
         let other = Cosigner::generate("w").verifier();
-        assert!(matches!(
-            other.verify_line(BODY, &line),
-            Err(LedgerError::MalformedCosignature(_))
-        ));
+        assert!(matches!(other.verify_line(BODY, &line), Err(LedgerError::MalformedCosignature(_))));
         // Tampered timestamp.
         let b64 = line.trim_end().rsplit(' ').next().unwrap();
         let mut raw = BASE64.decode(b64).unwrap();
         raw[11] ^= 1;
         let tampered = format!("— w {}\n", BASE64.encode(&raw));
-        assert!(matches!(
-            v.verify_line(BODY, &tampered),
-            Err(LedgerError::InvalidSignature { .. })
-        ));
+        assert!(matches!(v.verify_line(BODY, &tampered), Err(LedgerError::InvalidSignature { .. })));
         raw.pop();
         let short = format!("— w {}\n", BASE64.encode(&raw));
-        assert!(matches!(
-            v.verify_line(BODY, &short),
-            Err(LedgerError::MalformedCosignature(_))
-        ));
+        assert!(matches!(v.verify_line(BODY, &short), Err(LedgerError::MalformedCosignature(_))));
         assert!(v.verify_line(BODY, "garbage").is_err());
         assert!(v.verify_line(BODY, &format!("{line}{line}")).is_err());
 
@@ -297,19 +250,9 @@ mod tests {
     fn cosigned_checkpoint_note_opens_with_log_key() {
         let log = NoteSigner::generate("example.com/behind-the-sofa");
         let witness = Cosigner::generate("witness.example.com/w1");
-        let note = format!(
-            "{}{}",
-            log.sign(BODY).unwrap(),
-            witness.cosign(BODY, 100).unwrap()
-        );
+        let note = format!("{}{}", log.sign(BODY).unwrap(), witness.cosign(BODY, 100).unwrap());
         let opened = open_note(&note, &[log.verifier()]).unwrap();
         assert_eq!(opened.other_signature_lines.len(), 1);
-        assert_eq!(
-            witness
-                .verifier()
-                .verify_line(&opened.text, &opened.other_signature_lines[0])
-                .unwrap(),
-            100
-        );
+        assert_eq!(witness.verifier().verify_line(&opened.text, &opened.other_signature_lines[0]).unwrap(), 100);
     }
 }

@@ -13,8 +13,8 @@ pub const HASH_SIZE: usize = 32;
 /// Note that Go's `tlog.TreeHash(0)` returns an all-zero hash instead; this
 /// crate follows the RFC.
 pub const EMPTY_ROOT: Hash = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
-    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41,
+    0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
 /// Hash of a record (a leaf): `SHA-256(0x00 || data)`.
@@ -50,10 +50,7 @@ pub(crate) fn merkle_power_of_two(hashes: &[Hash]) -> Hash {
     debug_assert!(hashes.len().is_power_of_two());
     let mut level: Vec<Hash> = hashes.to_vec();
     while level.len() > 1 {
-        level = level
-            .chunks_exact(2)
-            .map(|pair| node_hash(&pair[0], &pair[1]))
-            .collect();
+        level = level.chunks_exact(2).map(|pair| node_hash(&pair[0], &pair[1])).collect();
     }
     level.first().copied().unwrap_or(EMPTY_ROOT)
 }
@@ -69,23 +66,14 @@ mod tests {
     #[test]
     fn empty_root_is_sha256_of_empty_string() {
         assert_eq!(EMPTY_ROOT, sha256(&[]));
-        assert_eq!(
-            EMPTY_ROOT,
-            hx("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        );
+        assert_eq!(EMPTY_ROOT, hx("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
     }
 
     #[test]
     fn leaf_and_node_hash_known_answers() {
         // transparency-dev/merkle testonly.NodeHashes(): leaf 0 is the empty record.
-        assert_eq!(
-            leaf_hash(b""),
-            hx("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d")
-        );
-        assert_eq!(
-            leaf_hash(&[0x00]),
-            hx("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7")
-        );
+        assert_eq!(leaf_hash(b""), hx("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"));
+        assert_eq!(leaf_hash(&[0x00]), hx("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"));
         assert_eq!(
             node_hash(&leaf_hash(b""), &leaf_hash(&[0x00])),
             hx("fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125")
@@ -99,9 +87,6 @@ mod tests {
         let c = leaf_hash(b"c");
         let d = leaf_hash(b"d");
         assert_eq!(merkle_power_of_two(&[a]), a);
-        assert_eq!(
-            merkle_power_of_two(&[a, b, c, d]),
-            node_hash(&node_hash(&a, &b), &node_hash(&c, &d))
-        );
+        assert_eq!(merkle_power_of_two(&[a, b, c, d]), node_hash(&node_hash(&a, &b), &node_hash(&c, &d)));
     }
 }

@@ -53,20 +53,15 @@ pub use cosignature::{ALG_COSIGNATURE_V1, CosignatureVerifier, Cosigner, MAX_COS
 pub use error::{LedgerError, Result};
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, leaf_hash, node_hash};
 pub use note::{
-    ALG_ED25519, MAX_SIGNATURES, NoteSigner, NoteVerifier, OpenedNote, is_valid_key_name, key_id,
-    open_note,
+    ALG_ED25519, MAX_SIGNATURES, NoteSigner, NoteVerifier, OpenedNote, is_valid_key_name, key_id, open_note,
 };
-pub use proof::{
-    check_record, check_tree, prove_record, prove_record_indexes, prove_tree, prove_tree_indexes,
-};
+pub use proof::{check_record, check_tree, prove_record, prove_record_indexes, prove_tree, prove_tree_indexes};
 pub use tile::{
-    MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, Tile, TileHashes, TileLevel, decode_entry_bundle,
-    encode_entry_bundle, parse_hash_tile, tile_at, tile_data, tile_hash_indexes, tiles_for_size,
+    MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, Tile, TileHashes, TileLevel, decode_entry_bundle, encode_entry_bundle,
+    parse_hash_tile, tile_at, tile_data, tile_hash_indexes, tiles_for_size,
 };
 pub use tree::{
-    Frontier, HashReader, split_stored_hash_index, stored_hash_count, stored_hash_index,
-    stored_hashes, stored_hashes_indexes, tree_hash, tree_hash_indexes,
+    Frontier, HashReader, split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes,
+    stored_hashes_indexes, tree_hash, tree_hash_indexes,
 };
-pub use verify::{
-    CHECKPOINT_PATH, Mismatch, TileSource, VerifyReport, prove_inclusion_offline, verify_log,
-};
+pub use verify::{CHECKPOINT_PATH, Mismatch, TileSource, VerifyReport, prove_inclusion_offline, verify_log};

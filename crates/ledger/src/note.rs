@@ -29,18 +29,11 @@ pub const MAX_SIGNATURES: usize = 100;
 /// Whether `name` may be a key name: non-empty, no Unicode space, no `+`,
 /// no control character.
 pub fn is_valid_key_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control() || c == '+')
 }
 
 pub(crate) fn check_key_name(name: &str) -> Result<()> {
-    if is_valid_key_name(name) {
-        Ok(())
-    } else {
-        Err(LedgerError::InvalidKeyName(name.to_string()))
-    }
+    if is_valid_key_name(name) { Ok(()) } else { Err(LedgerError::InvalidKeyName(name.to_string())) }
 }
 
 /// `SHA-256(name || "\n" || alg || public key)[:4]` as a big-endian `u32`.
@@ -54,31 +47,21 @@ pub(crate) fn encode_vkey(name: &str, alg: u8, public_key: &[u8; 32]) -> String 
     let mut key = Vec::with_capacity(33);
     key.push(alg);
     key.extend_from_slice(public_key);
-    format!(
-        "{name}+{:08x}+{}",
-        key_id(name, alg, public_key),
-        BASE64.encode(key)
-    )
+    format!("{name}+{:08x}+{}", key_id(name, alg, public_key), BASE64.encode(key))
 }
 
 /// Parses a vkey of signature type `alg` with a 32-byte Ed25519 key, checking
 /// the key ID. Returns (name, key ID, key).
 pub(crate) fn decode_vkey(vkey: &str, alg: u8) -> Result<(String, u32, VerifyingKey)> {
     let bad = |why: &str| LedgerError::MalformedVerifierKey(why.to_string());
-    let (name, rest) = vkey
-        .split_once('+')
-        .ok_or_else(|| bad("expected name+keyid+key"))?;
-    let (id_hex, key64) = rest
-        .split_once('+')
-        .ok_or_else(|| bad("expected name+keyid+key"))?;
+    let (name, rest) = vkey.split_once('+').ok_or_else(|| bad("expected name+keyid+key"))?;
+    let (id_hex, key64) = rest.split_once('+').ok_or_else(|| bad("expected name+keyid+key"))?;
     check_key_name(name).map_err(|_| bad("invalid key name"))?;
     if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad("key ID must be 8 hex digits"));
     }
     let id = u32::from_str_radix(id_hex, 16).map_err(|_| bad("key ID must be 8 hex digits"))?;
-    let key = BASE64
-        .decode(key64)
-        .map_err(|_| bad("key is not valid base64"))?;
+    let key = BASE64.decode(key64).map_err(|_| bad("key is not valid base64"))?;
     let Some((&key_alg, public)) = key.split_first() else {
         return Err(bad("empty key"));
     };
@@ -86,13 +69,9 @@ pub(crate) fn decode_vkey(vkey: &str, alg: u8) -> Result<(String, u32, Verifying
         return Err(bad("key ID does not match the key"));
     }
     if key_alg != alg {
-        return Err(LedgerError::MalformedVerifierKey(format!(
-            "signature type 0x{key_alg:02x}, expected 0x{alg:02x}"
-        )));
+        return Err(LedgerError::MalformedVerifierKey(format!("signature type 0x{key_alg:02x}, expected 0x{alg:02x}")));
     }
-    let public: &[u8; 32] = public
-        .try_into()
-        .map_err(|_| bad("Ed25519 keys are 32 bytes"))?;
+    let public: &[u8; 32] = public.try_into().map_err(|_| bad("Ed25519 keys are 32 bytes"))?;
     let key = VerifyingKey::from_bytes(public).map_err(|_| bad("not an Ed25519 public key"))?;
     Ok((name.to_string(), id, key))
 }
@@ -108,14 +87,10 @@ pub(crate) fn random_seed() -> Result<[u8; 32]> {
 /// and has no control character other than newline.
 pub(crate) fn check_note_text(text: &str) -> Result<()> {
     if !text.ends_with('\n') {
-        return Err(LedgerError::MalformedNote(
-            "text must end with a newline".into(),
-        ));
+        return Err(LedgerError::MalformedNote("text must end with a newline".into()));
     }
     if text.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(LedgerError::MalformedNote(
-            "text has a control character other than newline".into(),
-        ));
+        return Err(LedgerError::MalformedNote("text has a control character other than newline".into()));
     }
     Ok(())
 }
@@ -167,11 +142,7 @@ impl NoteSigner {
     fn with_seed(name: &str, seed: &[u8; 32]) -> NoteSigner {
         let key = SigningKey::from_bytes(seed);
         let key_id = key_id(name, ALG_ED25519, key.verifying_key().as_bytes());
-        NoteSigner {
-            name: name.to_string(),
-            key,
-            key_id,
-        }
+        NoteSigner { name: name.to_string(), key, key_id }
     }
 
     /// The private Ed25519 seed; keep it secret.
@@ -201,11 +172,7 @@ impl NoteSigner {
 
     /// The matching verifier.
     pub fn verifier(&self) -> NoteVerifier {
-        NoteVerifier {
-            name: self.name.clone(),
-            key_id: self.key_id,
-            key: self.key.verifying_key(),
-        }
+        NoteVerifier { name: self.name.clone(), key_id: self.key_id, key: self.key.verifying_key() }
     }
 
     /// Signs `text`, which must end with a newline and have no other control
@@ -293,28 +260,18 @@ pub(crate) struct SignatureLine<'a> {
 /// decoded bytes at least 5 long (key ID and signature).
 pub(crate) fn parse_signature_line(line: &str) -> Result<SignatureLine<'_>> {
     let bad = |why: &str| LedgerError::MalformedNote(why.to_string());
-    let rest = line
-        .strip_prefix(SIG_PREFIX)
-        .ok_or_else(|| bad("signature line must start with an em dash and a space"))?;
-    let (name, b64) = rest
-        .split_once(' ')
-        .ok_or_else(|| bad("signature line must be '— <name> <signature>'"))?;
+    let rest =
+        line.strip_prefix(SIG_PREFIX).ok_or_else(|| bad("signature line must start with an em dash and a space"))?;
+    let (name, b64) = rest.split_once(' ').ok_or_else(|| bad("signature line must be '— <name> <signature>'"))?;
     if !is_valid_key_name(name) {
         return Err(bad("invalid key name on a signature line"));
     }
-    let raw = BASE64
-        .decode(b64)
-        .map_err(|_| bad("signature is not valid base64"))?;
+    let raw = BASE64.decode(b64).map_err(|_| bad("signature is not valid base64"))?;
     if raw.len() < 5 {
         return Err(bad("signature too short"));
     }
     let key_id = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
-    Ok(SignatureLine {
-        line,
-        name,
-        key_id,
-        sig: raw[4..].to_vec(),
-    })
+    Ok(SignatureLine { line, name, key_id, sig: raw[4..].to_vec() })
 }
 
 /// Splits a signed note into its text (with final newline) and the signature
@@ -322,13 +279,10 @@ pub(crate) fn parse_signature_line(line: &str) -> Result<SignatureLine<'_>> {
 /// characters allowed in a note.
 pub(crate) fn split_note(note: &str) -> Result<(&str, &str)> {
     if note.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(LedgerError::MalformedNote(
-            "note has a control character other than newline".into(),
-        ));
+        return Err(LedgerError::MalformedNote("note has a control character other than newline".into()));
     }
-    let split = note
-        .rfind("\n\n")
-        .ok_or_else(|| LedgerError::MalformedNote("no blank line before the signatures".into()))?;
+    let split =
+        note.rfind("\n\n").ok_or_else(|| LedgerError::MalformedNote("no blank line before the signatures".into()))?;
     let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
     if sigs.is_empty() || !sigs.ends_with('\n') {
         return Err(LedgerError::MalformedNote(
@@ -352,22 +306,14 @@ pub fn open_note(note: &str, verifiers: &[NoteVerifier]) -> Result<OpenedNote> {
     let (text, sigs) = split_note(note)?;
     let lines: Vec<&str> = sigs[..sigs.len() - 1].split('\n').collect();
     if lines.len() > MAX_SIGNATURES {
-        return Err(LedgerError::MalformedNote(format!(
-            "more than {MAX_SIGNATURES} signatures"
-        )));
+        return Err(LedgerError::MalformedNote(format!("more than {MAX_SIGNATURES} signatures")));
     }
-    let mut opened = OpenedNote {
-        text: text.to_string(),
-        verified: Vec::new(),
-        other_signature_lines: Vec::new(),
-    };
+    let mut opened = OpenedNote { text: text.to_string(), verified: Vec::new(), other_signature_lines: Vec::new() };
     let mut seen_keys: HashSet<(&str, u32)> = HashSet::new();
     let mut seen_lines: HashSet<&str> = HashSet::new();
     for line in lines {
         let sig = parse_signature_line(line)?;
-        let mut matching = verifiers
-            .iter()
-            .filter(|v| v.name == sig.name && v.key_id == sig.key_id);
+        let mut matching = verifiers.iter().filter(|v| v.name == sig.name && v.key_id == sig.key_id);
         let Some(verifier) = matching.next() else {
             if seen_lines.insert(sig.line) {
                 opened.other_signature_lines.push(format!("{}\n", sig.line));
@@ -375,20 +321,14 @@ pub fn open_note(note: &str, verifiers: &[NoteVerifier]) -> Result<OpenedNote> {
             continue;
         };
         if matching.next().is_some() {
-            return Err(LedgerError::AmbiguousKey {
-                name: sig.name.to_string(),
-                key_id: sig.key_id,
-            });
+            return Err(LedgerError::AmbiguousKey { name: sig.name.to_string(), key_id: sig.key_id });
         }
         if !seen_keys.insert((sig.name, sig.key_id)) {
             // A repeated signature by the same key is ignored, as in Go.
             continue;
         }
         if !verifier.verify(text.as_bytes(), &sig.sig) {
-            return Err(LedgerError::InvalidSignature {
-                name: sig.name.to_string(),
-                key_id: sig.key_id,
-            });
+            return Err(LedgerError::InvalidSignature { name: sig.name.to_string(), key_id: sig.key_id });
         }
         opened.verified.push(sig.name.to_string());
     }
@@ -408,8 +348,10 @@ mod tests {
     const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
     const TEXT: &str = "If you think cryptography is the answer to your problem,\n\
                         then you don't know what your problem is.\n";
-    const PETER_SIG: &str = "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-    const ENOCH_SIG: &str = "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+    const PETER_SIG: &str =
+        "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    const ENOCH_SIG: &str =
+        "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
     fn peter_signer() -> NoteSigner {
         let raw = BASE64.decode(PETER_SKEY_B64).unwrap();
@@ -424,10 +366,7 @@ mod tests {
         assert_eq!(signer.key_id(), 0xc74f20a3);
         assert_eq!(signer.sign(TEXT).unwrap(), format!("{TEXT}\n{PETER_SIG}"));
         let seed = signer.seed();
-        assert_eq!(
-            NoteSigner::from_seed("PeterNeumann", &seed).unwrap().vkey(),
-            PETER_VKEY
-        );
+        assert_eq!(NoteSigner::from_seed("PeterNeumann", &seed).unwrap().vkey(), PETER_VKEY);
     }
 
     #[test]
@@ -450,21 +389,11 @@ mod tests {
 
         assert_eq!(open_note(&note, &[]), Err(LedgerError::NoVerifiedSignature));
         assert_eq!(
-            open_note(
-                &format!("{TEXT}\n{ENOCH_SIG}"),
-                &[enoch.clone(), peter.clone(), enoch.clone()]
-            ),
-            Err(LedgerError::AmbiguousKey {
-                name: "EnochRoot".into(),
-                key_id: 0xaf0cfe78
-            })
+            open_note(&format!("{TEXT}\n{ENOCH_SIG}"), &[enoch.clone(), peter.clone(), enoch.clone()]),
+            Err(LedgerError::AmbiguousKey { name: "EnochRoot".into(), key_id: 0xaf0cfe78 })
         );
         // An unused duplicated verifier is fine.
-        open_note(
-            &format!("{TEXT}\n{PETER_SIG}"),
-            &[enoch.clone(), peter.clone(), enoch.clone()],
-        )
-        .unwrap();
+        open_note(&format!("{TEXT}\n{PETER_SIG}"), &[enoch.clone(), peter.clone(), enoch.clone()]).unwrap();
 
         // Duplicated signatures are dropped.
         let dup = format!("{TEXT}\n{PETER_SIG}{PETER_SIG}{ENOCH_SIG}{ENOCH_SIG}");
@@ -481,17 +410,11 @@ mod tests {
         let corrupted = format!("{TEXT}\n{}ABCD{}", &PETER_SIG[..60], &PETER_SIG[60..]);
         assert_eq!(
             open_note(&corrupted, vs),
-            Err(LedgerError::InvalidSignature {
-                name: "PeterNeumann".into(),
-                key_id: 0xc74f20a3
-            })
+            Err(LedgerError::InvalidSignature { name: "PeterNeumann".into(), key_id: 0xc74f20a3 })
         );
         // A changed text no longer verifies.
         let changed = format!("{}\n{PETER_SIG}", TEXT.replace("answer", "Answer"));
-        assert!(matches!(
-            open_note(&changed, vs),
-            Err(LedgerError::InvalidSignature { .. })
-        ));
+        assert!(matches!(open_note(&changed, vs), Err(LedgerError::InvalidSignature { .. })));
 
         let bad = [
             TEXT.to_string(),
@@ -547,17 +470,10 @@ mod tests {
         }
         // Wrong key length and unknown algorithm, each with a matching key ID.
         assert!(
-            NoteVerifier::from_vkey(
-                "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
-            )
-            .is_err()
+            NoteVerifier::from_vkey("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==")
+                .is_err()
         );
-        assert!(
-            NoteVerifier::from_vkey(
-                "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-            )
-            .is_err()
-        );
+        assert!(NoteVerifier::from_vkey("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").is_err());
     }
 
     #[test]
@@ -574,16 +490,10 @@ mod tests {
         let note = s.sign("hello\n").unwrap();
         let v = NoteVerifier::from_vkey(&s.vkey()).unwrap();
         assert_eq!(v, s.verifier());
-        assert_eq!(
-            open_note(&note, &[v]).unwrap().verified,
-            vec!["example.com/log"]
-        );
+        assert_eq!(open_note(&note, &[v]).unwrap().verified, vec!["example.com/log"]);
         // A different key under the same name is ignored, so nothing verifies.
         let other = NoteSigner::generate("example.com/log").verifier();
-        assert_eq!(
-            open_note(&note, &[other]),
-            Err(LedgerError::NoVerifiedSignature)
-        );
+        assert_eq!(open_note(&note, &[other]), Err(LedgerError::NoVerifiedSignature));
         assert!(!format!("{s:?}").contains(&hex::encode(s.seed())));
     }
 }

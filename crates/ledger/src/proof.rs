@@ -32,13 +32,7 @@ fn leaf_proof_index(lo: u64, hi: u64, n: u64, need: &mut Vec<u64>) {
     }
 }
 
-fn leaf_proof(
-    lo: u64,
-    hi: u64,
-    n: u64,
-    hashes: &mut HashCursor<'_>,
-    proof: &mut Vec<Hash>,
-) -> Result<()> {
+fn leaf_proof(lo: u64, hi: u64, n: u64, hashes: &mut HashCursor<'_>, proof: &mut Vec<Hash>) -> Result<()> {
     if lo + 1 == hi {
         // The verifier knows the leaf hash itself.
         return Ok(());
@@ -62,9 +56,7 @@ fn leaf_proof(
 /// Errors with [`LedgerError::InvalidArgument`] unless `n < t`.
 pub fn prove_record(t: u64, n: u64, r: &dyn HashReader) -> Result<Vec<Hash>> {
     if n >= t {
-        return Err(LedgerError::InvalidArgument(format!(
-            "record {n} is not in a tree of size {t}"
-        )));
+        return Err(LedgerError::InvalidArgument(format!("record {n} is not in a tree of size {t}")));
     }
     let indexes = prove_record_indexes(t, n);
     let hashes = read_exact(r, &indexes)?;
@@ -72,10 +64,7 @@ pub fn prove_record(t: u64, n: u64, r: &dyn HashReader) -> Result<Vec<Hash>> {
     let mut proof = Vec::with_capacity(64);
     leaf_proof(0, t, n, &mut cursor, &mut proof)?;
     if !cursor.is_empty() {
-        return Err(LedgerError::HashCount {
-            wanted: indexes.len(),
-            got: hashes.len(),
-        });
+        return Err(LedgerError::HashCount { wanted: indexes.len(), got: hashes.len() });
     }
     Ok(proof)
 }
@@ -87,27 +76,17 @@ pub fn prove_record(t: u64, n: u64, r: &dyn HashReader) -> Result<Vec<Hash>> {
 /// [`LedgerError::InvalidArgument`] unless `n < t`.
 pub fn check_record(proof: &[Hash], t: u64, th: &Hash, n: u64, h: &Hash) -> Result<()> {
     if n >= t {
-        return Err(LedgerError::InvalidArgument(format!(
-            "record {n} is not in a tree of size {t}"
-        )));
+        return Err(LedgerError::InvalidArgument(format!("record {n} is not in a tree of size {t}")));
     }
     let computed = run_record_proof(proof, 0, t, n, h)?;
-    if computed == *th {
-        Ok(())
-    } else {
-        Err(LedgerError::ProofFailed)
-    }
+    if computed == *th { Ok(()) } else { Err(LedgerError::ProofFailed) }
 }
 
 /// The root implied by `proof` for leaf `n` with hash `leaf` in records `lo..hi`.
 fn run_record_proof(proof: &[Hash], lo: u64, hi: u64, n: u64, leaf: &Hash) -> Result<Hash> {
     if lo + 1 == hi {
         // The proof must not carry unused hashes.
-        return if proof.is_empty() {
-            Ok(*leaf)
-        } else {
-            Err(LedgerError::ProofFailed)
-        };
+        return if proof.is_empty() { Ok(*leaf) } else { Err(LedgerError::ProofFailed) };
     }
     let Some((sibling, rest)) = proof.split_last() else {
         return Err(LedgerError::ProofFailed);
@@ -150,13 +129,7 @@ fn tree_proof_index(lo: u64, hi: u64, n: u64, need: &mut Vec<u64>) {
     }
 }
 
-fn tree_proof(
-    lo: u64,
-    hi: u64,
-    n: u64,
-    hashes: &mut HashCursor<'_>,
-    proof: &mut Vec<Hash>,
-) -> Result<()> {
+fn tree_proof(lo: u64, hi: u64, n: u64, hashes: &mut HashCursor<'_>, proof: &mut Vec<Hash>) -> Result<()> {
     if n == hi {
         if lo != 0 {
             proof.push(sub_tree_hash(lo, hi, hashes)?);
@@ -184,9 +157,7 @@ fn tree_proof(
 /// Errors with [`LedgerError::InvalidArgument`] if `n > t`.
 pub fn prove_tree(t: u64, n: u64, r: &dyn HashReader) -> Result<Vec<Hash>> {
     if n > t {
-        return Err(LedgerError::InvalidArgument(format!(
-            "tree of size {t} cannot contain a larger tree of size {n}"
-        )));
+        return Err(LedgerError::InvalidArgument(format!("tree of size {t} cannot contain a larger tree of size {n}")));
     }
     if n == 0 {
         return Ok(Vec::new());
@@ -197,10 +168,7 @@ pub fn prove_tree(t: u64, n: u64, r: &dyn HashReader) -> Result<Vec<Hash>> {
     let mut proof = Vec::with_capacity(64);
     tree_proof(0, t, n, &mut cursor, &mut proof)?;
     if !cursor.is_empty() {
-        return Err(LedgerError::HashCount {
-            wanted: indexes.len(),
-            got: hashes.len(),
-        });
+        return Err(LedgerError::HashCount { wanted: indexes.len(), got: hashes.len() });
     }
     Ok(proof)
 }
@@ -214,24 +182,14 @@ pub fn prove_tree(t: u64, n: u64, r: &dyn HashReader) -> Result<Vec<Hash>> {
 /// [`LedgerError::InvalidArgument`] if `n > t`.
 pub fn check_tree(proof: &[Hash], t: u64, th: &Hash, n: u64, h: &Hash) -> Result<()> {
     if n > t {
-        return Err(LedgerError::InvalidArgument(format!(
-            "tree of size {t} cannot contain a larger tree of size {n}"
-        )));
+        return Err(LedgerError::InvalidArgument(format!("tree of size {t} cannot contain a larger tree of size {n}")));
     }
     if n == 0 {
         let ok = proof.is_empty() && *h == EMPTY_ROOT && (t != 0 || *th == EMPTY_ROOT);
-        return if ok {
-            Ok(())
-        } else {
-            Err(LedgerError::ProofFailed)
-        };
+        return if ok { Ok(()) } else { Err(LedgerError::ProofFailed) };
     }
     let (old, new) = run_tree_proof(proof, 0, t, n, h)?;
-    if old == *h && new == *th {
-        Ok(())
-    } else {
-        Err(LedgerError::ProofFailed)
-    }
+    if old == *h && new == *th { Ok(()) } else { Err(LedgerError::ProofFailed) }
 }
 
 /// The (old, new) hashes of records `lo..hi` implied by `proof`, where `old`
@@ -239,11 +197,7 @@ pub fn check_tree(proof: &[Hash], t: u64, th: &Hash, n: u64, h: &Hash) -> Result
 fn run_tree_proof(proof: &[Hash], lo: u64, hi: u64, n: u64, old: &Hash) -> Result<(Hash, Hash)> {
     if n == hi {
         if lo == 0 {
-            return if proof.is_empty() {
-                Ok((*old, *old))
-            } else {
-                Err(LedgerError::ProofFailed)
-            };
+            return if proof.is_empty() { Ok((*old, *old)) } else { Err(LedgerError::ProofFailed) };
         }
         return match proof {
             [h] => Ok((*h, *h)),
@@ -285,10 +239,7 @@ mod tests {
             &[0x30, 0x31],
             &[0x40, 0x41, 0x42, 0x43],
             &[0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57],
-            &[
-                0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d,
-                0x6e, 0x6f,
-            ],
+            &[0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f],
         ];
         let mut store = Vec::new();
         let mut leaf_hashes = Vec::new();
@@ -325,11 +276,7 @@ mod tests {
                     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
                 ],
             ),
-            (
-                2,
-                3,
-                &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
-            ),
+            (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
             (
                 1,
                 5,
@@ -408,10 +355,7 @@ mod tests {
             let new = tree_hash(t, &store).unwrap();
             check_tree(&want, t, &new, n, &old).unwrap();
             if n != t {
-                assert!(
-                    check_tree(&want, t, &old, n, &new).is_err(),
-                    "swapped roots"
-                );
+                assert!(check_tree(&want, t, &old, n, &new).is_err(), "swapped roots");
                 assert!(check_tree(&[], t, &new, n, &old).is_err(), "empty proof");
                 assert!(check_tree(&want, t, &new, n + 1, &old).is_err(), "wrong n");
             }
@@ -422,26 +366,11 @@ mod tests {
     fn edge_cases_of_sizes() {
         let (store, leaves) = ct_store();
         let root8 = tree_hash(8, &store).unwrap();
-        assert!(matches!(
-            prove_record(8, 8, &store),
-            Err(LedgerError::InvalidArgument(_))
-        ));
-        assert!(matches!(
-            prove_record(0, 0, &store),
-            Err(LedgerError::InvalidArgument(_))
-        ));
-        assert!(matches!(
-            check_record(&[], 0, &EMPTY_ROOT, 0, &leaves[0]),
-            Err(LedgerError::InvalidArgument(_))
-        ));
-        assert!(matches!(
-            prove_tree(3, 4, &store),
-            Err(LedgerError::InvalidArgument(_))
-        ));
-        assert!(matches!(
-            check_tree(&[], 3, &root8, 4, &root8),
-            Err(LedgerError::InvalidArgument(_))
-        ));
+        assert!(matches!(prove_record(8, 8, &store), Err(LedgerError::InvalidArgument(_))));
+        assert!(matches!(prove_record(0, 0, &store), Err(LedgerError::InvalidArgument(_))));
+        assert!(matches!(check_record(&[], 0, &EMPTY_ROOT, 0, &leaves[0]), Err(LedgerError::InvalidArgument(_))));
+        assert!(matches!(prove_tree(3, 4, &store), Err(LedgerError::InvalidArgument(_))));
+        assert!(matches!(check_tree(&[], 3, &root8, 4, &root8), Err(LedgerError::InvalidArgument(_))));
         // The empty tree is a prefix of every tree, with an empty proof.
         assert_eq!(prove_tree(8, 0, &store).unwrap(), Vec::<Hash>::new());
         check_tree(&[], 8, &root8, 0, &EMPTY_ROOT).unwrap();
@@ -464,10 +393,7 @@ mod tests {
         }
         let root = f.root();
         for n in 0..77 {
-            let only: HashMap<u64, Hash> = prove_record_indexes(77, n)
-                .into_iter()
-                .map(|i| (i, store[&i]))
-                .collect();
+            let only: HashMap<u64, Hash> = prove_record_indexes(77, n).into_iter().map(|i| (i, store[&i])).collect();
             let p = prove_record(77, n, &only).unwrap();
             check_record(&p, 77, &root, n, &leaf_hash(&n.to_be_bytes())).unwrap();
             let only: HashMap<u64, Hash> = prove_tree_indexes(77, n + 1)

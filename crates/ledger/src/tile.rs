@@ -50,10 +50,7 @@ impl Tile {
 
     /// The same tile at full width (its path once 256 entries exist).
     pub fn full(&self) -> Tile {
-        Tile {
-            width: TILE_WIDTH as u16,
-            ..*self
-        }
+        Tile { width: TILE_WIDTH as u16, ..*self }
     }
 
     /// The tile's path relative to the log prefix, e.g. `tile/0/x001/x234/067`,
@@ -94,10 +91,7 @@ impl Tile {
 
         let parts: Vec<&str> = rest.split('/').collect();
         // The index groups end at the first part without the `x` prefix.
-        let last = parts
-            .iter()
-            .position(|p| !p.starts_with('x'))
-            .ok_or_else(bad)?;
+        let last = parts.iter().position(|p| !p.starts_with('x')).ok_or_else(bad)?;
         if last + 1 > 7 {
             // u64::MAX has 20 digits: at most 7 groups.
             return Err(bad());
@@ -172,8 +166,7 @@ fn push_group(n: u64, digits: &str) -> Option<u64> {
 
 /// A non-negative decimal without sign or leading zeros.
 pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
         return None;
     }
     s.parse().ok()
@@ -181,8 +174,7 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
 
 /// Number of complete tree-level-`8 * level` hashes in a tree of `size` records.
 pub(crate) fn level_count(size: u64, level: u32) -> u64 {
-    size.checked_shr(level.saturating_mul(TILE_HEIGHT))
-        .unwrap_or(0)
+    size.checked_shr(level.saturating_mul(TILE_HEIGHT)).unwrap_or(0)
 }
 
 /// The tile `n` at `level` of a tree of `size` records, with its width,
@@ -222,19 +214,11 @@ pub fn tiles_for_size(size: u64) -> Vec<Tile> {
 
 fn push_level_tiles(tiles: &mut Vec<Tile>, level: TileLevel, count: u64) {
     for n in 0..count / TILE_WIDTH {
-        tiles.push(Tile {
-            level,
-            n,
-            width: TILE_WIDTH as u16,
-        });
+        tiles.push(Tile { level, n, width: TILE_WIDTH as u16 });
     }
     let rest = count % TILE_WIDTH;
     if rest > 0 {
-        tiles.push(Tile {
-            level,
-            n: count / TILE_WIDTH,
-            width: rest as u16,
-        });
+        tiles.push(Tile { level, n: count / TILE_WIDTH, width: rest as u16 });
     }
 }
 
@@ -255,10 +239,7 @@ pub fn tile_hash_indexes(tile: &Tile) -> Vec<u64> {
     };
     let mut out = Vec::with_capacity(usize::from(tile.width));
     for i in 0..u64::from(tile.width) {
-        match start
-            .checked_add(i)
-            .and_then(|k| checked_stored_hash_index(tree_level, k))
-        {
+        match start.checked_add(i).and_then(|k| checked_stored_hash_index(tree_level, k)) {
             Some(index) => out.push(index),
             None => return Vec::new(),
         }
@@ -273,10 +254,7 @@ pub fn tile_hash_indexes(tile: &Tile) -> Vec<u64> {
 pub fn tile_data(tile: &Tile, r: &dyn HashReader) -> Result<Vec<u8>> {
     let indexes = tile_hash_indexes(tile);
     if indexes.is_empty() {
-        return Err(LedgerError::InvalidArgument(format!(
-            "{} is not a hash tile of a supported tree",
-            tile.path()
-        )));
+        return Err(LedgerError::InvalidArgument(format!("{} is not a hash tile of a supported tree", tile.path())));
     }
     Ok(read_exact(r, &indexes)?.concat())
 }
@@ -305,8 +283,7 @@ pub fn parse_hash_tile(data: &[u8]) -> Result<Vec<Hash>> {
 pub fn encode_entry_bundle(entries: &[&[u8]]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(entries.iter().map(|e| e.len() + 2).sum());
     for entry in entries {
-        let len = u16::try_from(entry.len())
-            .map_err(|_| LedgerError::EntryTooLarge { len: entry.len() })?;
+        let len = u16::try_from(entry.len()).map_err(|_| LedgerError::EntryTooLarge { len: entry.len() })?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(entry);
     }
@@ -316,9 +293,7 @@ pub fn encode_entry_bundle(entries: &[&[u8]]) -> Result<Vec<u8>> {
 /// Decodes an entry bundle; errors with [`LedgerError::MalformedEntryBundle`]
 /// if a length prefix or an entry is truncated.
 pub fn decode_entry_bundle(data: &[u8]) -> Result<Vec<Vec<u8>>> {
-    EntryBundleIter::new(data)
-        .map(|r| r.map(<[u8]>::to_vec))
-        .collect()
+    EntryBundleIter::new(data).map(|r| r.map(<[u8]>::to_vec)).collect()
 }
 
 /// Iterates over the entries of a bundle without copying; yields one error
@@ -331,11 +306,7 @@ pub(crate) struct EntryBundleIter<'a> {
 
 impl<'a> EntryBundleIter<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Self {
-        EntryBundleIter {
-            rest: data,
-            index: 0,
-            failed: false,
-        }
+        EntryBundleIter { rest: data, index: 0, failed: false }
     }
 
     /// Bytes not yet consumed.
@@ -355,9 +326,7 @@ impl<'a> Iterator for EntryBundleIter<'a> {
         self.index += 1;
         let Some((len, body)) = self.rest.split_first_chunk::<2>() else {
             self.failed = true;
-            return Some(Err(LedgerError::MalformedEntryBundle(format!(
-                "entry {index}: truncated length prefix"
-            ))));
+            return Some(Err(LedgerError::MalformedEntryBundle(format!("entry {index}: truncated length prefix"))));
         };
         let len = usize::from(u16::from_be_bytes(*len));
         if body.len() < len {
@@ -418,10 +387,7 @@ impl TileHashes {
 
 impl HashReader for TileHashes {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>> {
-        indexes
-            .iter()
-            .map(|&index| self.hash(index).ok_or(LedgerError::MissingHash { index }))
-            .collect()
+        indexes.iter().map(|&index| self.hash(index).ok_or(LedgerError::MissingHash { index })).collect()
     }
 }
 
@@ -446,10 +412,7 @@ mod tests {
             ("tile/entries/x001/000.p/255", t(Entries, 1000, 255)),
             ("tile/63/999", t(Hashes(63), 999, 256)),
             ("tile/1/000.p/1", t(Hashes(1), 0, 1)),
-            (
-                "tile/0/x018/x446/x744/x073/x709/x551/615",
-                t(Hashes(0), u64::MAX, 256),
-            ),
+            ("tile/0/x018/x446/x744/x073/x709/x551/615", t(Hashes(0), u64::MAX, 256)),
         ];
         for (path, tile) in cases {
             assert_eq!(tile.path(), path);
@@ -509,53 +472,26 @@ mod tests {
         // one partial level 0 tile of width 112, one full level 1 tile, one
         // partial level 1 tile of width 17, and one partial level 2 tile of width 1."
         let tiles = tiles_for_size(70_000);
-        let of = |level| {
-            tiles
-                .iter()
-                .filter(|t| t.level == level)
-                .copied()
-                .collect::<Vec<_>>()
-        };
+        let of = |level| tiles.iter().filter(|t| t.level == level).copied().collect::<Vec<_>>();
         let l0 = of(TileLevel::Hashes(0));
         assert_eq!(l0.len(), 274);
         assert!(l0[..273].iter().all(|t| t.is_full()));
         assert_eq!(l0[273], t(TileLevel::Hashes(0), 273, 112));
-        assert_eq!(
-            of(TileLevel::Hashes(1)),
-            vec![
-                t(TileLevel::Hashes(1), 0, 256),
-                t(TileLevel::Hashes(1), 1, 17)
-            ]
-        );
-        assert_eq!(
-            of(TileLevel::Hashes(2)),
-            vec![t(TileLevel::Hashes(2), 0, 1)]
-        );
+        assert_eq!(of(TileLevel::Hashes(1)), vec![t(TileLevel::Hashes(1), 0, 256), t(TileLevel::Hashes(1), 1, 17)]);
+        assert_eq!(of(TileLevel::Hashes(2)), vec![t(TileLevel::Hashes(2), 0, 1)]);
         assert!(of(TileLevel::Hashes(3)).is_empty());
         assert_eq!(
             of(TileLevel::Entries),
-            l0.iter()
-                .map(|x| Tile {
-                    level: TileLevel::Entries,
-                    ..*x
-                })
-                .collect::<Vec<_>>()
+            l0.iter().map(|x| Tile { level: TileLevel::Entries, ..*x }).collect::<Vec<_>>()
         );
         // "a tree of size 256 will be represented by a full level 0 tile and a
         // partial level 1 tile of width 1."
         assert_eq!(
             tiles_for_size(256),
-            vec![
-                t(TileLevel::Hashes(0), 0, 256),
-                t(TileLevel::Hashes(1), 0, 1),
-                t(TileLevel::Entries, 0, 256)
-            ]
+            vec![t(TileLevel::Hashes(0), 0, 256), t(TileLevel::Hashes(1), 0, 1), t(TileLevel::Entries, 0, 256)]
         );
         assert!(tiles_for_size(0).is_empty());
-        assert_eq!(
-            tile_at(70_000, TileLevel::Hashes(1), 1),
-            Some(t(TileLevel::Hashes(1), 1, 17))
-        );
+        assert_eq!(tile_at(70_000, TileLevel::Hashes(1), 1), Some(t(TileLevel::Hashes(1), 1, 17)));
         assert_eq!(tile_at(70_000, TileLevel::Hashes(1), 2), None);
         assert_eq!(tile_at(70_000, TileLevel::Hashes(9), 0), None);
     }
@@ -573,10 +509,7 @@ mod tests {
             store.extend(f.append(h));
         }
         let l0 = tile_at(size, TileLevel::Hashes(0), 3).unwrap();
-        assert_eq!(
-            parse_hash_tile(&tile_data(&l0, &store).unwrap()).unwrap(),
-            leaves[768..1024]
-        );
+        assert_eq!(parse_hash_tile(&tile_data(&l0, &store).unwrap()).unwrap(), leaves[768..1024]);
         let l1 = tile_at(size, TileLevel::Hashes(1), 0).unwrap();
         let row = parse_hash_tile(&tile_data(&l1, &store).unwrap()).unwrap();
         assert_eq!(row.len(), 256);
@@ -584,10 +517,7 @@ mod tests {
         let l1p = tile_at(size, TileLevel::Hashes(1), 1).unwrap();
         assert_eq!(l1p.width, 3);
         let row = parse_hash_tile(&tile_data(&l1p, &store).unwrap()).unwrap();
-        assert_eq!(
-            row[2],
-            merkle_power_of_two(&leaves[(256 + 2) * 256..(256 + 3) * 256])
-        );
+        assert_eq!(row[2], merkle_power_of_two(&leaves[(256 + 2) * 256..(256 + 3) * 256]));
         let l2 = tile_at(size, TileLevel::Hashes(2), 0).unwrap();
         assert_eq!(l2.width, 1);
         assert_eq!(
@@ -601,11 +531,7 @@ mod tests {
         let mut th = TileHashes::new();
         for tile in tiles_for_size(size) {
             if let TileLevel::Hashes(l) = tile.level {
-                th.insert(
-                    l,
-                    tile.n,
-                    parse_hash_tile(&tile_data(&tile, &store).unwrap()).unwrap(),
-                );
+                th.insert(l, tile.n, parse_hash_tile(&tile_data(&tile, &store).unwrap()).unwrap());
             }
         }
         for index in (0..crate::tree::stored_hash_count(size)).step_by(61) {
@@ -624,10 +550,7 @@ mod tests {
         assert_eq!(back.iter().map(Vec::as_slice).collect::<Vec<_>>(), entries);
         assert_eq!(decode_entry_bundle(&[]).unwrap(), Vec::<Vec<u8>>::new());
         let too_big = vec![0u8; 65_536];
-        assert_eq!(
-            encode_entry_bundle(&[&too_big]),
-            Err(LedgerError::EntryTooLarge { len: 65_536 })
-        );
+        assert_eq!(encode_entry_bundle(&[&too_big]), Err(LedgerError::EntryTooLarge { len: 65_536 }));
         for cut in [1, 3, 4, data.len() - 1] {
             assert!(decode_entry_bundle(&data[..cut]).is_err(), "cut at {cut}");
         }

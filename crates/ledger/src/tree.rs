@@ -53,9 +53,7 @@ pub fn split_stored_hash_index(index: u64) -> (u32, u64) {
     let mut index_n = stored_hash_count(n); // == stored_hash_index(0, n)
     loop {
         // Appending record n stores 1 + trailing_zeros(n + 1) hashes.
-        let x = index_n
-            .checked_add(1)
-            .and_then(|x| x.checked_add(u64::from((n + 1).trailing_zeros())));
+        let x = index_n.checked_add(1).and_then(|x| x.checked_add(u64::from((n + 1).trailing_zeros())));
         match x {
             Some(x) if x <= index => {
                 n += 1;
@@ -90,27 +88,13 @@ pub trait HashReader {
 
 impl HashReader for HashMap<u64, Hash> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>> {
-        indexes
-            .iter()
-            .map(|&index| {
-                self.get(&index)
-                    .copied()
-                    .ok_or(LedgerError::MissingHash { index })
-            })
-            .collect()
+        indexes.iter().map(|&index| self.get(&index).copied().ok_or(LedgerError::MissingHash { index })).collect()
     }
 }
 
 impl HashReader for BTreeMap<u64, Hash> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>> {
-        indexes
-            .iter()
-            .map(|&index| {
-                self.get(&index)
-                    .copied()
-                    .ok_or(LedgerError::MissingHash { index })
-            })
-            .collect()
+        indexes.iter().map(|&index| self.get(&index).copied().ok_or(LedgerError::MissingHash { index })).collect()
     }
 }
 
@@ -120,11 +104,7 @@ impl HashReader for [Hash] {
         indexes
             .iter()
             .map(|&index| {
-                usize::try_from(index)
-                    .ok()
-                    .and_then(|i| self.get(i))
-                    .copied()
-                    .ok_or(LedgerError::MissingHash { index })
+                usize::try_from(index).ok().and_then(|i| self.get(i)).copied().ok_or(LedgerError::MissingHash { index })
             })
             .collect()
     }
@@ -144,10 +124,7 @@ pub(crate) fn read_exact(r: &dyn HashReader, indexes: &[u64]) -> Result<Vec<Hash
     }
     let hashes = r.read_hashes(indexes)?;
     if hashes.len() != indexes.len() {
-        return Err(LedgerError::HashCount {
-            wanted: indexes.len(),
-            got: hashes.len(),
-        });
+        return Err(LedgerError::HashCount { wanted: indexes.len(), got: hashes.len() });
     }
     Ok(hashes)
 }
@@ -186,10 +163,7 @@ impl<'a> HashCursor<'a> {
 
     fn take(&mut self, count: usize) -> Result<&'a [Hash]> {
         if self.rest.len() < count {
-            return Err(LedgerError::HashCount {
-                wanted: count,
-                got: self.rest.len(),
-            });
+            return Err(LedgerError::HashCount { wanted: count, got: self.rest.len() });
         }
         let (head, tail) = self.rest.split_at(count);
         self.rest = tail;
@@ -369,16 +343,7 @@ mod tests {
             }
         }
         // The first stored indexes, by hand: leaf0, leaf1, (1,0), leaf2, leaf3, (1,1), (2,0), leaf4.
-        let order = [
-            (0, 0),
-            (0, 1),
-            (1, 0),
-            (0, 2),
-            (0, 3),
-            (1, 1),
-            (2, 0),
-            (0, 4),
-        ];
+        let order = [(0, 0), (0, 1), (1, 0), (0, 2), (0, 3), (1, 1), (2, 0), (0, 4)];
         for (i, (level, n)) in order.into_iter().enumerate() {
             assert_eq!(stored_hash_index(level, n), i as u64);
         }
@@ -416,10 +381,7 @@ mod tests {
             &[0x30, 0x31],
             &[0x40, 0x41, 0x42, 0x43],
             &[0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57],
-            &[
-                0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d,
-                0x6e, 0x6f,
-            ],
+            &[0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f],
         ];
         let roots = [
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -441,36 +403,22 @@ mod tests {
             store.extend(stored_hashes(n as u64, &h, &store).unwrap());
             frontier.append(h);
             let size = n as u64 + 1;
-            assert_eq!(
-                hex::encode(tree_hash(size, &store).unwrap()),
-                roots[n + 1],
-                "size {size}"
-            );
-            assert_eq!(
-                hex::encode(frontier.root()),
-                roots[n + 1],
-                "frontier size {size}"
-            );
+            assert_eq!(hex::encode(tree_hash(size, &store).unwrap()), roots[n + 1], "size {size}");
+            assert_eq!(hex::encode(frontier.root()), roots[n + 1], "frontier size {size}");
         }
     }
 
     #[test]
     fn readers_report_missing_and_miscounted_hashes() {
         let map: HashMap<u64, Hash> = HashMap::new();
-        assert_eq!(
-            tree_hash(1, &map),
-            Err(LedgerError::MissingHash { index: 0 })
-        );
+        assert_eq!(tree_hash(1, &map), Err(LedgerError::MissingHash { index: 0 }));
         struct Short;
         impl HashReader for Short {
             fn read_hashes(&self, _: &[u64]) -> Result<Vec<Hash>> {
                 Ok(vec![])
             }
         }
-        assert_eq!(
-            tree_hash(3, &Short),
-            Err(LedgerError::HashCount { wanted: 2, got: 0 })
-        );
+        assert_eq!(tree_hash(3, &Short), Err(LedgerError::HashCount { wanted: 2, got: 0 }));
         assert!(Frontier::resume(3, &Short).is_err());
         assert!(stored_hashes(1, &[0; 32], &Short).is_err());
     }

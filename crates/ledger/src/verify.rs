@@ -97,21 +97,14 @@ pub struct VerifyReport {
 
 /// Reads, verifies and parses the checkpoint.
 fn load_checkpoint(source: &dyn TileSource, vkey: &str) -> Result<Checkpoint, Mismatch> {
-    let data = source
-        .read(CHECKPOINT_PATH)
-        .ok_or_else(|| Mismatch::MissingTile {
-            path: CHECKPOINT_PATH.to_string(),
-        })?;
-    let note = String::from_utf8(data).map_err(|_| Mismatch::Checkpoint {
-        reason: "checkpoint is not UTF-8".into(),
-    })?;
-    let verifier = NoteVerifier::from_vkey(vkey).map_err(|e| Mismatch::Checkpoint {
-        reason: format!("verifier key: {e}"),
-    })?;
+    let data =
+        source.read(CHECKPOINT_PATH).ok_or_else(|| Mismatch::MissingTile { path: CHECKPOINT_PATH.to_string() })?;
+    let note =
+        String::from_utf8(data).map_err(|_| Mismatch::Checkpoint { reason: "checkpoint is not UTF-8".into() })?;
+    let verifier =
+        NoteVerifier::from_vkey(vkey).map_err(|e| Mismatch::Checkpoint { reason: format!("verifier key: {e}") })?;
     let (checkpoint, _) =
-        open_checkpoint(&note, &[verifier]).map_err(|e| Mismatch::Checkpoint {
-            reason: e.to_string(),
-        })?;
+        open_checkpoint(&note, &[verifier]).map_err(|e| Mismatch::Checkpoint { reason: e.to_string() })?;
     Ok(checkpoint)
 }
 
@@ -125,18 +118,12 @@ struct TileBytes {
 fn read_tile(source: &dyn TileSource, tile: &Tile) -> Result<TileBytes, Mismatch> {
     let path = tile.path();
     if let Some(data) = source.read(&path) {
-        return Ok(TileBytes {
-            data,
-            from_full: false,
-        });
+        return Ok(TileBytes { data, from_full: false });
     }
     if !tile.is_full()
         && let Some(data) = source.read(&tile.full().path())
     {
-        return Ok(TileBytes {
-            data,
-            from_full: true,
-        });
+        return Ok(TileBytes { data, from_full: true });
     }
     Err(Mismatch::MissingTile { path })
 }
@@ -145,11 +132,7 @@ fn read_tile(source: &dyn TileSource, tile: &Tile) -> Result<TileBytes, Mismatch
 /// whether it has bytes beyond what it should hold.
 fn tile_hashes(bytes: &TileBytes, width: u16) -> (Vec<Hash>, bool) {
     let width = usize::from(width);
-    let expected_len = if bytes.from_full {
-        TILE_WIDTH as usize
-    } else {
-        width
-    } * HASH_SIZE;
+    let expected_len = if bytes.from_full { TILE_WIDTH as usize } else { width } * HASH_SIZE;
     let complete = (bytes.data.len() / HASH_SIZE).min(width);
     let hashes = bytes.data[..complete * HASH_SIZE]
         .chunks_exact(HASH_SIZE)
@@ -164,11 +147,7 @@ fn tile_hashes(bytes: &TileBytes, width: u16) -> (Vec<Hash>, bool) {
 }
 
 fn hash_mismatch(level: u32, index: u64) -> Mismatch {
-    if level == 0 {
-        Mismatch::Entry { index }
-    } else {
-        Mismatch::Node { level, index }
-    }
+    if level == 0 { Mismatch::Entry { index } } else { Mismatch::Node { level, index } }
 }
 
 /// Verifies a downloaded log: the checkpoint's signature by `vkey` (a note
@@ -195,13 +174,7 @@ pub fn verify_log(source: &dyn TileSource, vkey: &str) -> Result<VerifyReport, M
             break;
         };
         let start = n * TILE_WIDTH;
-        let bundle = read_tile(
-            source,
-            &Tile {
-                level: TileLevel::Entries,
-                ..tile
-            },
-        )?;
+        let bundle = read_tile(source, &Tile { level: TileLevel::Entries, ..tile })?;
         let hash_tile = read_tile(source, &tile)?;
         tiles_checked += 2;
         let (hashes, trailing_hashes) = tile_hashes(&hash_tile, tile.width);
@@ -219,9 +192,7 @@ pub fn verify_log(source: &dyn TileSource, vkey: &str) -> Result<VerifyReport, M
             leaves.push(leaf);
         }
         if (!bundle.from_full && entries.remaining() > 0) || trailing_hashes {
-            return Err(Mismatch::Entry {
-                index: start + u64::from(tile.width),
-            });
+            return Err(Mismatch::Entry { index: start + u64::from(tile.width) });
         }
         if tile.is_full() {
             row.push(merkle_power_of_two(&leaves));
@@ -244,22 +215,14 @@ pub fn verify_log(source: &dyn TileSource, vkey: &str) -> Result<VerifyReport, M
             tiles_checked += 1;
             let (hashes, trailing) = tile_hashes(&bytes, tile.width);
             let begin = start as usize;
-            let expected = row
-                .get(begin..begin + usize::from(tile.width))
-                .unwrap_or(&[]);
+            let expected = row.get(begin..begin + usize::from(tile.width)).unwrap_or(&[]);
             for i in 0..usize::from(tile.width) {
                 if hashes.get(i).is_none() || hashes.get(i) != expected.get(i) {
-                    return Err(Mismatch::Node {
-                        level,
-                        index: start + i as u64,
-                    });
+                    return Err(Mismatch::Node { level, index: start + i as u64 });
                 }
             }
             if trailing {
-                return Err(Mismatch::Node {
-                    level,
-                    index: start + u64::from(tile.width),
-                });
+                return Err(Mismatch::Node { level, index: start + u64::from(tile.width) });
             }
             if tile.is_full() {
                 next.push(merkle_power_of_two(&hashes));
@@ -275,12 +238,7 @@ pub fn verify_log(source: &dyn TileSource, vkey: &str) -> Result<VerifyReport, M
     if root != checkpoint.root {
         return Err(Mismatch::Root { size });
     }
-    Ok(VerifyReport {
-        size,
-        root,
-        entries_checked: size,
-        tiles_checked,
-    })
+    Ok(VerifyReport { size, root, entries_checked: size, tiles_checked })
 }
 
 /// Proves from tiles alone that `record` is in the log: verifies the
@@ -329,8 +287,7 @@ pub fn prove_inclusion_offline(
         tiles.insert(level, n, hashes);
     }
     let proof = prove_record(size, index, &tiles).map_err(|_| Mismatch::Root { size })?;
-    check_record(&proof, size, &checkpoint.root, index, &leaf)
-        .map_err(|_| Mismatch::Root { size })?;
+    check_record(&proof, size, &checkpoint.root, index, &leaf).map_err(|_| Mismatch::Root { size })?;
     Ok((index, proof))
 }
 
@@ -346,11 +303,7 @@ mod tests {
     const ORIGIN: &str = "example.com/anjian-test-log";
 
     fn entry(i: u64) -> Vec<u8> {
-        format!(
-            "{{\"record\":{i},\"pad\":\"{}\"}}",
-            "x".repeat((i % 17) as usize)
-        )
-        .into_bytes()
+        format!("{{\"record\":{i},\"pad\":\"{}\"}}", "x".repeat((i % 17) as usize)).into_bytes()
     }
 
     /// A complete log of `size` entries, as a server would publish it.
@@ -376,10 +329,8 @@ mod tests {
                 TileLevel::Hashes(_) => tile_data(&tile, &store).unwrap(),
                 TileLevel::Entries => {
                     let start = (tile.n * TILE_WIDTH) as usize;
-                    let refs: Vec<&[u8]> = entries[start..start + usize::from(tile.width)]
-                        .iter()
-                        .map(Vec::as_slice)
-                        .collect();
+                    let refs: Vec<&[u8]> =
+                        entries[start..start + usize::from(tile.width)].iter().map(Vec::as_slice).collect();
                     encode_entry_bundle(&refs).unwrap()
                 }
             };
@@ -387,21 +338,11 @@ mod tests {
         }
         let note = Checkpoint::new(ORIGIN, size, root).sign(&signer).unwrap();
         files.insert(CHECKPOINT_PATH.to_string(), note.into_bytes());
-        TestLog {
-            files,
-            store,
-            root,
-            signer,
-        }
+        TestLog { files, store, root, signer }
     }
 
     /// Rewrites entry `index` of the log's bundles with `f`.
-    fn tamper_entry(
-        files: &mut HashMap<String, Vec<u8>>,
-        size: u64,
-        index: u64,
-        f: impl Fn(&mut Vec<u8>),
-    ) {
+    fn tamper_entry(files: &mut HashMap<String, Vec<u8>>, size: u64, index: u64, f: impl Fn(&mut Vec<u8>)) {
         let tile = tile_at(size, TileLevel::Entries, index / TILE_WIDTH).unwrap();
         let data = files.get_mut(&tile.path()).unwrap();
         let mut entries = decode_entry_bundle(data).unwrap();
@@ -453,17 +394,11 @@ mod tests {
         let mut files = log.files.clone();
         tamper_entry(&mut files, 1000, 612, |e| e[0] ^= 1);
         tamper_entry(&mut files, 1000, 300, |e| e.push(b' '));
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Entry { index: 300 })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Entry { index: 300 }));
         // A level-0 hash that does not match its entry is reported at that entry.
         let mut files = log.files.clone();
         flip_hash(&mut files, "tile/0/001", 17);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Entry { index: 256 + 17 })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Entry { index: 256 + 17 }));
     }
 
     #[test]
@@ -473,51 +408,23 @@ mod tests {
         // A bundle cut inside entry 512 + 10.
         let mut files = log.files.clone();
         let bundle = files.get_mut("tile/entries/002").unwrap();
-        let cut: usize = decode_entry_bundle(bundle).unwrap()[..10]
-            .iter()
-            .map(|e| e.len() + 2)
-            .sum::<usize>()
-            + 1;
+        let cut: usize = decode_entry_bundle(bundle).unwrap()[..10].iter().map(|e| e.len() + 2).sum::<usize>() + 1;
         bundle.truncate(cut);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Entry { index: 522 })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Entry { index: 522 }));
         // A level-1 tile missing its last hash.
         let mut files = log.files.clone();
-        files
-            .get_mut("tile/1/000.p/3")
-            .unwrap()
-            .truncate(2 * HASH_SIZE);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Node { level: 1, index: 2 })
-        );
+        files.get_mut("tile/1/000.p/3").unwrap().truncate(2 * HASH_SIZE);
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Node { level: 1, index: 2 }));
         // Trailing bytes after a complete tile or bundle.
         let mut files = log.files.clone();
         files.get_mut("tile/0/000").unwrap().push(0);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Entry { index: 256 })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Entry { index: 256 }));
         let mut files = log.files.clone();
-        files
-            .get_mut("tile/entries/003.p/232")
-            .unwrap()
-            .extend_from_slice(&[0, 0]);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Entry { index: 1000 })
-        );
+        files.get_mut("tile/entries/003.p/232").unwrap().extend_from_slice(&[0, 0]);
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Entry { index: 1000 }));
         let mut files = log.files.clone();
-        files
-            .get_mut("tile/1/000.p/3")
-            .unwrap()
-            .extend_from_slice(&[0; 32]);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Node { level: 1, index: 3 })
-        );
+        files.get_mut("tile/1/000.p/3").unwrap().extend_from_slice(&[0; 32]);
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Node { level: 1, index: 3 }));
     }
 
     #[test]
@@ -525,10 +432,7 @@ mod tests {
         let log = build_log(1000);
         let mut files = log.files.clone();
         flip_hash(&mut files, "tile/1/000.p/3", 1);
-        assert_eq!(
-            verify_log(&files, &log.signer.vkey()),
-            Err(Mismatch::Node { level: 1, index: 1 })
-        );
+        assert_eq!(verify_log(&files, &log.signer.vkey()), Err(Mismatch::Node { level: 1, index: 1 }));
     }
 
     #[test]
@@ -539,29 +443,15 @@ mod tests {
         verify_log(&log.files, &vkey).unwrap();
         let mut files = log.files.clone();
         flip_hash(&mut files, "tile/1/001.p/17", 4);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Node {
-                level: 1,
-                index: 260
-            })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Node { level: 1, index: 260 }));
         let mut files = log.files.clone();
         flip_hash(&mut files, "tile/2/000.p/1", 0);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Node { level: 2, index: 0 })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Node { level: 2, index: 0 }));
         // Also the root: a checkpoint for the same size with another root.
         let mut files = log.files.clone();
-        let note = Checkpoint::new(ORIGIN, 70_000, [0; 32])
-            .sign(&log.signer)
-            .unwrap();
+        let note = Checkpoint::new(ORIGIN, 70_000, [0; 32]).sign(&log.signer).unwrap();
         files.insert(CHECKPOINT_PATH.into(), note.into_bytes());
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::Root { size: 70_000 })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::Root { size: 70_000 }));
     }
 
     #[test]
@@ -570,24 +460,15 @@ mod tests {
         let mut root = log.root;
         root[0] ^= 1;
         let mut files = log.files.clone();
-        let note = Checkpoint::new(ORIGIN, 1000, root)
-            .sign(&log.signer)
-            .unwrap();
+        let note = Checkpoint::new(ORIGIN, 1000, root).sign(&log.signer).unwrap();
         files.insert(CHECKPOINT_PATH.into(), note.into_bytes());
-        assert_eq!(
-            verify_log(&files, &log.signer.vkey()),
-            Err(Mismatch::Root { size: 1000 })
-        );
+        assert_eq!(verify_log(&files, &log.signer.vkey()), Err(Mismatch::Root { size: 1000 }));
         // A checkpoint claiming a smaller size has another root.
-        let note = Checkpoint::new(ORIGIN, 999, log.root)
-            .sign(&log.signer)
-            .unwrap();
+        let note = Checkpoint::new(ORIGIN, 999, log.root).sign(&log.signer).unwrap();
         files.insert(CHECKPOINT_PATH.into(), note.into_bytes());
         assert_eq!(
             verify_log(&files, &log.signer.vkey()),
-            Err(Mismatch::MissingTile {
-                path: "tile/entries/003.p/231".into()
-            })
+            Err(Mismatch::MissingTile { path: "tile/entries/003.p/231".into() })
         );
     }
 
@@ -598,22 +479,13 @@ mod tests {
         let mut files = log.files.clone();
         let note = Checkpoint::new(ORIGIN, 300, log.root).sign(&other).unwrap();
         files.insert(CHECKPOINT_PATH.into(), note.into_bytes());
-        assert!(matches!(
-            verify_log(&files, &log.signer.vkey()),
-            Err(Mismatch::Checkpoint { .. })
-        ));
+        assert!(matches!(verify_log(&files, &log.signer.vkey()), Err(Mismatch::Checkpoint { .. })));
         // The log's own key still verifies the original.
         verify_log(&log.files, &log.signer.vkey()).unwrap();
-        assert!(matches!(
-            verify_log(&log.files, "not a vkey"),
-            Err(Mismatch::Checkpoint { .. })
-        ));
+        assert!(matches!(verify_log(&log.files, "not a vkey"), Err(Mismatch::Checkpoint { .. })));
         let mut files = log.files.clone();
         files.insert(CHECKPOINT_PATH.into(), vec![0xff, 0xfe]);
-        assert!(matches!(
-            verify_log(&files, &log.signer.vkey()),
-            Err(Mismatch::Checkpoint { .. })
-        ));
+        assert!(matches!(verify_log(&files, &log.signer.vkey()), Err(Mismatch::Checkpoint { .. })));
     }
 
     #[test]
@@ -622,20 +494,10 @@ mod tests {
         let vkey = log.signer.vkey();
         let mut files = log.files.clone();
         files.remove(CHECKPOINT_PATH);
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::MissingTile {
-                path: "checkpoint".into()
-            })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::MissingTile { path: "checkpoint".into() }));
         let mut files = log.files.clone();
         files.remove("tile/entries/001");
-        assert_eq!(
-            verify_log(&files, &vkey),
-            Err(Mismatch::MissingTile {
-                path: "tile/entries/001".into()
-            })
-        );
+        assert_eq!(verify_log(&files, &vkey), Err(Mismatch::MissingTile { path: "tile/entries/001".into() }));
 
         // The log grew to 1024 entries: its partial tiles were replaced by full ones.
         let grown = build_log(1024);
@@ -659,17 +521,11 @@ mod tests {
             assert_eq!(proof, prove_record(1000, index, &log.store).unwrap());
             check_record(&proof, 1000, &log.root, index, &leaf_hash(&entry(index))).unwrap();
         }
-        assert_eq!(
-            prove_inclusion_offline(&log.files, &vkey, b"never logged"),
-            Err(Mismatch::Root { size: 1000 })
-        );
+        assert_eq!(prove_inclusion_offline(&log.files, &vkey, b"never logged"), Err(Mismatch::Root { size: 1000 }));
         // A tampered hash on the proof's path breaks it.
         let mut files = log.files.clone();
         flip_hash(&mut files, "tile/1/000.p/3", 2);
-        assert_eq!(
-            prove_inclusion_offline(&files, &vkey, &entry(5)),
-            Err(Mismatch::Root { size: 1000 })
-        );
+        assert_eq!(prove_inclusion_offline(&files, &vkey, &entry(5)), Err(Mismatch::Root { size: 1000 }));
         let other = NoteSigner::from_seed(ORIGIN, &[8; 32]).unwrap();
         assert!(matches!(
             prove_inclusion_offline(&log.files, &other.vkey(), &entry(5)),

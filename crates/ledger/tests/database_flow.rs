@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use anjian_ledger::{
-    Checkpoint, Frontier, Hash, HashReader, NoteSigner, check_record, check_tree, leaf_hash,
-    open_checkpoint, prove_record, prove_record_indexes, prove_tree, prove_tree_indexes,
-    stored_hash_count, stored_hashes, stored_hashes_indexes, tree_hash, tree_hash_indexes,
+    Checkpoint, Frontier, Hash, HashReader, NoteSigner, check_record, check_tree, leaf_hash, open_checkpoint,
+    prove_record, prove_record_indexes, prove_tree, prove_tree_indexes, stored_hash_count, stored_hashes,
+    stored_hashes_indexes, tree_hash, tree_hash_indexes,
 };
 
 /// Stands in for the database table `(stored_index, hash)`.
@@ -20,10 +20,7 @@ impl Db {
     /// One `SELECT ... WHERE stored_index IN (...)`.
     fn fetch(&mut self, indexes: &[u64]) -> HashMap<u64, Hash> {
         self.queries += 1;
-        indexes
-            .iter()
-            .filter_map(|i| self.rows.get(i).map(|h| (*i, *h)))
-            .collect()
+        indexes.iter().filter_map(|i| self.rows.get(i).map(|h| (*i, *h))).collect()
     }
 }
 
@@ -55,22 +52,13 @@ fn one_record_at_a_time_then_in_batches() {
     // Publish a checkpoint, then serve proofs from single prefetches.
     let signer = NoteSigner::from_seed("example.com/evidence", &[3; 32]).unwrap();
     let root = tree_hash(1000, &db.rows).unwrap();
-    let note = Checkpoint::new("example.com/evidence", 1000, root)
-        .sign(&signer)
-        .unwrap();
+    let note = Checkpoint::new("example.com/evidence", 1000, root).sign(&signer).unwrap();
     let (checkpoint, _) = open_checkpoint(&note, &[signer.verifier()]).unwrap();
     assert_eq!(checkpoint.size, 1000);
 
     for n in [0u64, 99, 100, 116, 117, 999] {
         let proof = prove_record(1000, n, &db.fetch(&prove_record_indexes(1000, n))).unwrap();
-        check_record(
-            &proof,
-            1000,
-            &checkpoint.root,
-            n,
-            &leaf_hash(&n.to_be_bytes()),
-        )
-        .unwrap();
+        check_record(&proof, 1000, &checkpoint.root, n, &leaf_hash(&n.to_be_bytes())).unwrap();
     }
     let old_root = tree_hash(117, &db.rows).unwrap();
     let proof = prove_tree(1000, 117, &db.fetch(&prove_tree_indexes(1000, 117))).unwrap();

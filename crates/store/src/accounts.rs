@@ -184,7 +184,12 @@ pub async fn count_users(c: &mut AnyConnection) -> Result<i64> {
 }
 
 /// The user behind a live session or API token, in one query.
-pub async fn user_by_credential(c: &mut AnyConnection, token_hash: &str, is_session: bool, now: i64) -> Result<Option<(User, Option<String>)>> {
+pub async fn user_by_credential(
+    c: &mut AnyConnection,
+    token_hash: &str,
+    is_session: bool,
+    now: i64,
+) -> Result<Option<(User, Option<String>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]

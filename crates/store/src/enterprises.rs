@@ -22,7 +22,8 @@ pub struct Enterprise {
     pub updated_at: i64,
 }
 
-const COLS: &str = "id, uscc, name, industry, address, lon, lat, region_code, scale, responsible, created_at, updated_at";
+const COLS: &str =
+    "id, uscc, name, industry, address, lon, lat, region_code, scale, responsible, created_at, updated_at";
 
 pub async fn insert(c: &mut AnyConnection, e: &Enterprise) -> Result<()> {
     sqlx::query(
@@ -88,12 +89,7 @@ pub struct ListQuery {
 }
 
 /// A page of the enterprises `scope` may see, and the total that match.
-pub async fn list(
-    c: &mut AnyConnection,
-    scope: &Scope,
-    q: &ListQuery,
-    page: Page,
-) -> Result<(Vec<Enterprise>, i64)> {
+pub async fn list(c: &mut AnyConnection, scope: &Scope, q: &ListQuery, page: Page) -> Result<(Vec<Enterprise>, i64)> {
     let mut f = Filter::new();
     f.scope(scope, "region_code", &["id"]);
     if let Some(p) = &q.region_prefix {

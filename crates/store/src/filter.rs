@@ -2,9 +2,9 @@
 //! list queries with optional filters stay plain SQL on both backends.
 
 use anjian_domain::role::Scope;
+use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::{Query, QueryAs, QueryScalar};
-use sqlx::Any;
 
 #[derive(Debug, Clone)]
 pub enum Bind {
@@ -72,11 +72,7 @@ impl Filter {
     }
 
     pub fn where_sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
 
     pub fn binds(&self) -> &[Bind] {
@@ -130,10 +126,7 @@ pub struct Page {
 impl Page {
     pub const MAX_PER_PAGE: i64 = 500;
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Page {
-        Page {
-            page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE),
-        }
+        Page { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE) }
     }
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page

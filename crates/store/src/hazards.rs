@@ -235,7 +235,12 @@ pub async fn list(c: &mut AnyConnection, scope: &Scope, q: &HazardQuery, page: P
 
 /// Counts by state for the hazards matching `q` in `scope`, plus the
 /// number overdue at `now_ms`.
-pub async fn counts_by_state(c: &mut AnyConnection, scope: &Scope, q: &HazardQuery, now_ms: i64) -> Result<(Vec<(String, i64)>, i64)> {
+pub async fn counts_by_state(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    q: &HazardQuery,
+    now_ms: i64,
+) -> Result<(Vec<(String, i64)>, i64)> {
     let f = filter(scope, q);
     let w = f.where_sql();
     let rows: Vec<(String, i64)> = f
@@ -289,8 +294,7 @@ pub struct HazardEvent {
     pub public: i64,
 }
 
-const EVENT_COLS: &str =
-    "id, hazard_id, seq, at, actor_id, actor_name, party, event, state_before, state_after, note, data, attachments, public";
+const EVENT_COLS: &str = "id, hazard_id, seq, at, actor_id, actor_name, party, event, state_before, state_after, note, data, attachments, public";
 
 /// Appends an event with the next sequence number of its hazard.
 pub async fn append_event(c: &mut AnyConnection, e: &HazardEvent) -> Result<i64> {
@@ -410,10 +414,12 @@ pub struct Listing {
 }
 
 pub async fn listing(c: &mut AnyConnection, hazard_id: &str) -> Result<Option<Listing>> {
-    Ok(sqlx::query_as("SELECT hazard_id, level, note, listed_by, listed_at, delisted_at FROM hazard_listings WHERE hazard_id = $1")
-        .bind(hazard_id)
-        .fetch_optional(c)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT hazard_id, level, note, listed_by, listed_at, delisted_at FROM hazard_listings WHERE hazard_id = $1",
+    )
+    .bind(hazard_id)
+    .fetch_optional(c)
+    .await?)
 }
 
 pub async fn put_listing(c: &mut AnyConnection, l: &Listing) -> Result<()> {

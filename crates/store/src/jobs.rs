@@ -68,7 +68,11 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: i64) -> Result<V
 /// Marks a job done inside the transaction that did its work, so the work
 /// and the completion commit together.
 pub async fn complete(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE jobs SET done_at = $2, locked_until = NULL WHERE id = $1").bind(id).bind(now).execute(c).await?;
+    sqlx::query("UPDATE jobs SET done_at = $2, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await?;
     Ok(())
 }
 

@@ -86,7 +86,8 @@ pub async fn try_lock_sequencer(c: &mut AnyConnection, backend: Backend) -> Resu
         Backend::Sqlite => Ok(true),
         Backend::Postgres => {
             // 0x616e6a69616e ("anjian") as the lock key.
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(107105420830062)").fetch_one(c).await?;
+            let got: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(107105420830062)").fetch_one(c).await?;
             Ok(got)
         }
     }
@@ -183,14 +184,12 @@ pub async fn entry(c: &mut AnyConnection, idx: u64) -> Result<Option<Entry>> {
 }
 
 pub async fn entry_by_leaf_hash(c: &mut AnyConnection, leaf: &[u8]) -> Result<Option<Entry>> {
-    Ok(
-        sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLS} FROM ledger_entries WHERE leaf_hash = $1 ORDER BY idx LIMIT 1"
-        )))
-        .bind(leaf.to_vec())
-        .fetch_optional(c)
-        .await?,
-    )
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {ENTRY_COLS} FROM ledger_entries WHERE leaf_hash = $1 ORDER BY idx LIMIT 1"
+    )))
+    .bind(leaf.to_vec())
+    .fetch_optional(c)
+    .await?)
 }
 
 /// Entries with index in `from..to`, in order.

@@ -10,11 +10,11 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod enterprises;
+mod error;
+pub mod filter;
 pub mod hazards;
 pub mod jobs;
 pub mod ledger;
-mod error;
-pub mod filter;
 pub mod migrate;
 pub mod monitoring;
 pub mod notifications;
@@ -49,9 +49,7 @@ impl Backend {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::Config(format!(
-                "unsupported database URL (expected sqlite:// or postgres://): {url}"
-            )))
+            Err(StoreError::Config(format!("unsupported database URL (expected sqlite:// or postgres://): {url}")))
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -185,10 +183,7 @@ pub fn new_id() -> String {
 
 /// Now, in epoch milliseconds UTC.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A `LIKE`-free, index-friendly range over a region subtree: every code

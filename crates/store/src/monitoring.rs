@@ -24,8 +24,7 @@ pub struct Device {
     pub created_at: i64,
 }
 
-const DEVICE_COLS: &str =
-    "id, name, device_type, enterprise_id, project_id, region_code, lon, lat, metrics, secret_enc, interval_s, last_seen_at, created_at";
+const DEVICE_COLS: &str = "id, name, device_type, enterprise_id, project_id, region_code, lon, lat, metrics, secret_enc, interval_s, last_seen_at, created_at";
 
 pub async fn insert_device(c: &mut AnyConnection, d: &Device) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -96,18 +95,20 @@ pub struct DeviceRule {
 const RULE_COLS: &str = "id, device_id, name, template_key, rule, state, enabled, created_at, updated_at";
 
 pub async fn insert_rule(c: &mut AnyConnection, r: &DeviceRule) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO device_rules ({RULE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
-        .bind(&r.id)
-        .bind(&r.device_id)
-        .bind(&r.name)
-        .bind(&r.template_key)
-        .bind(&r.rule)
-        .bind(&r.state)
-        .bind(r.enabled)
-        .bind(r.created_at)
-        .bind(r.updated_at)
-        .execute(c)
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO device_rules ({RULE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )))
+    .bind(&r.id)
+    .bind(&r.device_id)
+    .bind(&r.name)
+    .bind(&r.template_key)
+    .bind(&r.rule)
+    .bind(&r.state)
+    .bind(r.enabled)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(c)
+    .await?;
     Ok(())
 }
 
@@ -121,13 +122,24 @@ pub async fn rules_of(c: &mut AnyConnection, device_id: &str) -> Result<Vec<Devi
 }
 
 pub async fn save_rule_state(c: &mut AnyConnection, id: &str, state: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE device_rules SET state = $2, updated_at = $3 WHERE id = $1").bind(id).bind(state).bind(now).execute(c).await?;
+    sqlx::query("UPDATE device_rules SET state = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(now)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 /// Stores readings; a reading already stored (same device, metric, time) is
 /// skipped, so a device's retry never doubles a value. Returns how many were new.
-pub async fn insert_readings(c: &mut AnyConnection, backend: Backend, device_id: &str, rows: &[(String, i64, f64)], now: i64) -> Result<u64> {
+pub async fn insert_readings(
+    c: &mut AnyConnection,
+    backend: Backend,
+    device_id: &str,
+    rows: &[(String, i64, f64)],
+    now: i64,
+) -> Result<u64> {
     let _ = backend;
     let mut n = 0;
     for (metric, at, value) in rows {
@@ -147,7 +159,14 @@ pub async fn insert_readings(c: &mut AnyConnection, backend: Backend, device_id:
     Ok(n)
 }
 
-pub async fn readings(c: &mut AnyConnection, device_id: &str, metric: &str, from: i64, to: i64, limit: i64) -> Result<Vec<(i64, f64)>> {
+pub async fn readings(
+    c: &mut AnyConnection,
+    device_id: &str,
+    metric: &str,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> Result<Vec<(i64, f64)>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT at, value FROM readings WHERE device_id = $1 AND metric = $2 AND at >= $3 AND at < $4 ORDER BY at LIMIT {limit}"
     )))
@@ -252,7 +271,13 @@ pub async fn open_alarm(c: &mut AnyConnection, rule_id: &str) -> Result<Option<A
         .await?)
 }
 
-pub async fn alarms(c: &mut AnyConnection, scope: &Scope, state: Option<&str>, device_id: Option<&str>, page: Page) -> Result<(Vec<Alarm>, i64)> {
+pub async fn alarms(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    state: Option<&str>,
+    device_id: Option<&str>,
+    page: Page,
+) -> Result<(Vec<Alarm>, i64)> {
     let mut f = Filter::new();
     f.scope(scope, "region_code", &["enterprise_id"]);
     if let Some(s) = state {

@@ -97,8 +97,10 @@ pub async fn enterprise_users(c: &mut AnyConnection, enterprise_id: &str, role: 
 }
 
 pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Notification>> {
-    Ok(sqlx::query_as("SELECT id, user_id, kind, title, body, hazard_id, created_at, read_at FROM notifications WHERE id = $1")
-        .bind(id)
-        .fetch_optional(c)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, kind, title, body, hazard_id, created_at, read_at FROM notifications WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?)
 }

@@ -21,7 +21,8 @@ pub struct Project {
     pub created_at: i64,
 }
 
-const COLS: &str = "id, name, region_code, address, lon, lat, builder_id, contractor_id, supervisor_id, start_on, status, created_at";
+const COLS: &str =
+    "id, name, region_code, address, lon, lat, builder_id, contractor_id, supervisor_id, start_on, status, created_at";
 
 pub async fn insert(c: &mut AnyConnection, p: &Project) -> Result<()> {
     sqlx::query(

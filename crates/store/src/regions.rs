@@ -55,10 +55,8 @@ pub async fn get(c: &mut AnyConnection, code: &str) -> Result<Option<Region>> {
 }
 
 pub async fn geometry(c: &mut AnyConnection, code: &str) -> Result<Option<String>> {
-    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT geometry FROM regions WHERE code = $1")
-        .bind(code)
-        .fetch_optional(c)
-        .await?;
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT geometry FROM regions WHERE code = $1").bind(code).fetch_optional(c).await?;
     Ok(row.and_then(|r| r.0))
 }
 

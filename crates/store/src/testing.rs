@@ -54,15 +54,10 @@ impl TestDb {
             Backend::Postgres => {
                 let server = pg_server_url();
                 let name = format!("anjian_t_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = sqlx::AnyConnection::connect(&format!("{server}/postgres"))
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("PostgreSQL test server {server} is unreachable ({e}); the PostgreSQL suite does not skip")
-                    });
-                admin
-                    .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .expect("create test database");
+                let mut admin = sqlx::AnyConnection::connect(&format!("{server}/postgres")).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL test server {server} is unreachable ({e}); the PostgreSQL suite does not skip")
+                });
+                admin.execute(AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create test database");
                 admin.close().await.ok();
                 let db = Db::open(&format!("{server}/{name}")).await.expect("open postgres test db");
                 TestDb { db, backend, pg_name: Some(name), _dir: None }
@@ -79,9 +74,7 @@ impl TestDb {
         self.db.close().await;
         if let Some(name) = self.pg_name.take() {
             if let Ok(mut admin) = sqlx::AnyConnection::connect(&format!("{}/postgres", pg_server_url())).await {
-                let _ = admin
-                    .execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .await;
+                let _ = admin.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
                 let _ = admin.close().await;
             }
         }

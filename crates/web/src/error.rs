@@ -63,7 +63,8 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.into(), message: self.message, field: self.field } };
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code.into(), message: self.message, field: self.field } };
         (self.status, Json(body)).into_response()
     }
 }

@@ -1,8 +1,8 @@
 //! Extractors that turn every kind of bad input into a JSON 4xx naming the
 //! field: bodies, query strings, and the caller's credentials.
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 use anjian_app::{Caller, auth};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -55,7 +55,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Some(f) => format!("{path}.{f}"),
             None => path,
         };
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("字段 {field} 无效: {msg}")).with_field(field)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("字段 {field} 无效: {msg}"))
+            .with_field(field)
     })
 }
 
@@ -78,9 +79,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn serde_urlencoded_de<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid", "查询字符串格式错误")
-    })?)
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{q}")
+            .parse()
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "查询字符串格式错误"))?,
+    )
     .map(|axum::extract::Query(v)| v)
     .map_err(|e| {
         let text = e.body_text();
@@ -119,7 +122,9 @@ impl FromRequestParts<AppState> for Auth {
         if via_cookie && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if sent.is_none() || sent != caller.csrf.as_deref() {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "缺少或错误的 CSRF 令牌").with_field(CSRF_HEADER));
+                return Err(
+                    ApiError::new(StatusCode::FORBIDDEN, "csrf", "缺少或错误的 CSRF 令牌").with_field(CSRF_HEADER)
+                );
             }
         }
         Ok(Auth(caller))

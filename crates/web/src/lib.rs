@@ -8,9 +8,9 @@ pub mod extract;
 pub mod metrics;
 
 use anjian_app::App;
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -73,7 +73,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
         let comps = openapi.components.get_or_insert_with(Default::default);
-        comps.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        comps.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
         openapi.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     }
 }
@@ -163,9 +166,8 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
         public_limiter,
         trust_forwarded: opts.trust_forwarded,
     };
-    let api = api.fallback(|| async {
-        error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "接口不存在")
-    });
+    let api = api
+        .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "接口不存在") });
     Router::new()
         .route("/", get(api::system::home))
         .route("/healthz", get(api::system::healthz))

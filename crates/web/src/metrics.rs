@@ -24,14 +24,16 @@ impl Metrics {
         )
         .expect("counter");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route").buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             &["method", "route"],
         )
         .expect("histogram");
         let ingest = IntCounterVec::new(
-            Opts::new("ingest_values_total", "Device values received, by outcome (accepted, duplicate, or the rejection reason)"),
+            Opts::new(
+                "ingest_values_total",
+                "Device values received, by outcome (accepted, duplicate, or the rejection reason)",
+            ),
             &["outcome"],
         )
         .expect("counter");
@@ -71,11 +73,8 @@ impl Default for Metrics {
 }
 
 pub async fn track(State(m): State<Metrics>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;

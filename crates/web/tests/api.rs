@@ -6,8 +6,8 @@ use anjian_app::crypto::Secrets;
 use anjian_app::registry::{self, EnterpriseInput};
 use anjian_app::{App, Caller};
 use anjian_domain::ids::{IdNumber, Uscc};
-use anjian_store::testing::TestDb;
 use anjian_store::both_backends;
+use anjian_store::testing::TestDb;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
@@ -116,7 +116,8 @@ impl TestApp {
     }
 
     async fn login(&self, user: &str) -> String {
-        let (s, v) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": user, "password": PW}))).await;
+        let (s, v) =
+            self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": user, "password": PW}))).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         v["token"].as_str().unwrap().to_string()
     }
@@ -130,9 +131,9 @@ impl TestApp {
 /// A minimal valid PNG (1×1), uploaded; returns its SHA-256.
 async fn upload_png(ta: &TestApp, token: &str) -> String {
     let png: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
-        0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D,
-        0x0A, 0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1,
+        8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5,
+        0, 1, 0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
     let req = Request::post("/api/v1/attachments")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))

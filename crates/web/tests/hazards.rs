@@ -24,7 +24,8 @@ impl Env {
         let t = TestDb::new(b).await;
         let app = App::new(t.db.clone(), Secrets::from_key(&[5; 32]));
         anjian_demo::load::ensure_loaded(&app, 11, DemoSize::Small).await.unwrap();
-        let opts = WebOptions { cookie_secure: true, public_reports_per_minute: public_per_minute, trust_forwarded: true };
+        let opts =
+            WebOptions { cookie_secure: true, public_reports_per_minute: public_per_minute, trust_forwarded: true };
         let router = anjian_web::router_with(app.clone(), opts);
         Env { t, app, router, city: anjian_demo::generate(11, DemoSize::Small) }
     }
@@ -36,7 +37,14 @@ impl Env {
         (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    async fn call(&self, m: Method, uri: &str, token: Option<&str>, body: Option<Value>, key: Option<&str>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        m: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut b = Request::builder().method(m).uri(uri).header("x-forwarded-for", "203.0.113.7");
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -52,7 +60,15 @@ impl Env {
     }
 
     async fn login(&self, u: &str) -> String {
-        let (s, v) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": u, "password": DEMO_PASSWORD})), None).await;
+        let (s, v) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": u, "password": DEMO_PASSWORD})),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{u}: {v}");
         v["token"].as_str().unwrap().into()
     }
@@ -70,9 +86,9 @@ impl Env {
 }
 
 const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0,
-    0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A,
-    0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8,
+    6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1,
+    0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
 both_backends! {

@@ -36,7 +36,14 @@ impl Env {
         Env { t, app, router, city: anjian_demo::generate(11, DemoSize::Small) }
     }
 
-    async fn raw(&self, m: Method, uri: &str, token: Option<&str>, ct: Option<&str>, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+    async fn raw(
+        &self,
+        m: Method,
+        uri: &str,
+        token: Option<&str>,
+        ct: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
         let mut b = Request::builder().method(m).uri(uri);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -64,7 +71,9 @@ impl Env {
     }
 
     async fn login(&self, u: &str) -> String {
-        let (s, v) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": u, "password": DEMO_PASSWORD}))).await;
+        let (s, v) = self
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": u, "password": DEMO_PASSWORD})))
+            .await;
         assert_eq!(s, StatusCode::OK, "{u}: {v}");
         v["token"].as_str().unwrap().into()
     }

@@ -42,7 +42,9 @@ impl Env {
     }
 
     async fn login(&self, u: &str) -> String {
-        let (s, v) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": u, "password": DEMO_PASSWORD}))).await;
+        let (s, v) = self
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": u, "password": DEMO_PASSWORD})))
+            .await;
         assert_eq!(s, StatusCode::OK);
         v["token"].as_str().unwrap().into()
     }
@@ -50,12 +52,26 @@ impl Env {
     /// A rain gauge at enterprise 1 with the 24-hour rainfall rule; (id, secret).
     async fn gauge(&self, token: &str) -> (String, String) {
         let ent = &self.city.enterprises[0].id;
-        let (s, d) = self.call(Method::POST, "/api/v1/devices", Some(token), Some(json!({
+        let (s, d) = self
+            .call(
+                Method::POST,
+                "/api/v1/devices",
+                Some(token),
+                Some(json!({
             "name": "1号采区雨量计", "device_type": "rainfall_gauge", "enterprise_id": ent,
-            "metrics": [{"name": "rainfall_mm", "unit": "mm"}], "interval_s": 600}))).await;
+            "metrics": [{"name": "rainfall_mm", "unit": "mm"}], "interval_s": 600})),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{d}");
         let (id, secret) = (d["id"].as_str().unwrap().to_string(), d["secret"].as_str().unwrap().to_string());
-        let (s, r) = self.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), Some(token), Some(json!({"template": "mine_rainfall_24h"}))).await;
+        let (s, r) = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/devices/{id}/rules"),
+                Some(token),
+                Some(json!({"template": "mine_rainfall_24h"})),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
         (id, secret)
     }

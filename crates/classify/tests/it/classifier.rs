@@ -73,7 +73,11 @@ fn every_item_has_several_training_and_some_heldout_descriptions() {
 
 #[test]
 fn colloquial_reports_land_on_the_right_item() {
-    for (text, item) in [("楼道里灭火器过期了", "FIRE-01-01"), ("工地塔吊好像歪了", "CONS-04-02"), ("小区消防通道被车堵死了", "FIRE-02-01")] {
+    for (text, item) in [
+        ("楼道里灭火器过期了", "FIRE-01-01"),
+        ("工地塔吊好像歪了", "CONS-04-02"),
+        ("小区消防通道被车堵死了", "FIRE-02-01"),
+    ] {
         let r = classify(text);
         assert_eq!(r[0].0, item, "{text}: {r:?}");
     }

@@ -41,7 +41,10 @@ fn a_defining_item_is_major_whatever_the_text() {
     let g = determine_grade("HAZC-03-01", "罐区检查").unwrap();
     assert_eq!(g.grade, Grade::Major);
     let c = g.rule.unwrap();
-    assert_eq!((c.standard.as_str(), c.article.as_str()), ("化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）", "第六条"));
+    assert_eq!(
+        (c.standard.as_str(), c.article.as_str()),
+        ("化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）", "第六条")
+    );
     assert_eq!(c.document, "安监总管三〔2017〕121号");
 }
 

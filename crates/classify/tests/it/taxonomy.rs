@@ -13,7 +13,9 @@ fn taxonomy_has_at_least_8_domains_40_classes_130_items() {
 fn codes_are_unique_across_all_levels() {
     let t = taxonomy();
     let mut seen = HashSet::new();
-    for code in t.domains().iter().map(|d| &d.code).chain(t.classes().map(|c| &c.code)).chain(t.items().map(|i| &i.code)) {
+    for code in
+        t.domains().iter().map(|d| &d.code).chain(t.classes().map(|c| &c.code)).chain(t.items().map(|i| &i.code))
+    {
         assert!(seen.insert(code.clone()), "duplicate code {code}");
     }
 }
@@ -34,7 +36,11 @@ fn every_item_has_a_known_accident_category_grade_deadline_and_guidance() {
     for it in taxonomy().items() {
         assert!(cats.get(&it.accident_category).is_some(), "{}: category {}", it.code, it.accident_category);
         assert!(it.deadline_days >= 1 && it.deadline_days <= 365, "{}", it.code);
-        assert!(it.guidance.chars().count() >= 15 && it.guidance.ends_with('。'), "{}: guidance should be a sentence", it.code);
+        assert!(
+            it.guidance.chars().count() >= 15 && it.guidance.ends_with('。'),
+            "{}: guidance should be a sentence",
+            it.code
+        );
         assert!(!it.keywords.is_empty(), "{}", it.code);
         let _: Grade = it.default_grade;
     }
@@ -45,10 +51,31 @@ fn gb6441_lists_the_twenty_categories_with_its_version() {
     let c = accident_categories();
     assert_eq!(c.version, "GB 6441-1986");
     let names: Vec<&str> = c.categories.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, [
-        "物体打击", "车辆伤害", "机械伤害", "起重伤害", "触电", "淹溺", "灼烫", "火灾", "高处坠落", "坍塌",
-        "冒顶片帮", "透水", "放炮", "火药爆炸", "瓦斯爆炸", "锅炉爆炸", "容器爆炸", "其他爆炸", "中毒和窒息", "其他伤害",
-    ]);
+    assert_eq!(
+        names,
+        [
+            "物体打击",
+            "车辆伤害",
+            "机械伤害",
+            "起重伤害",
+            "触电",
+            "淹溺",
+            "灼烫",
+            "火灾",
+            "高处坠落",
+            "坍塌",
+            "冒顶片帮",
+            "透水",
+            "放炮",
+            "火药爆炸",
+            "瓦斯爆炸",
+            "锅炉爆炸",
+            "容器爆炸",
+            "其他爆炸",
+            "中毒和窒息",
+            "其他伤害",
+        ]
+    );
     assert_eq!(taxonomy().accident_category_version, c.version);
 }
 
@@ -56,7 +83,18 @@ fn gb6441_lists_the_twenty_categories_with_its_version() {
 fn required_hazard_areas_are_covered() {
     let t = taxonomy();
     let domains: HashSet<&str> = t.domains().iter().map(|d| d.name.as_str()).collect();
-    for d in ["消防安全", "电气安全", "危险化学品", "建筑施工", "矿山安全", "特种设备", "有限空间", "职业健康", "交通运输", "安全管理"] {
+    for d in [
+        "消防安全",
+        "电气安全",
+        "危险化学品",
+        "建筑施工",
+        "矿山安全",
+        "特种设备",
+        "有限空间",
+        "职业健康",
+        "交通运输",
+        "安全管理",
+    ] {
         assert!(domains.contains(d), "missing domain {d}");
     }
     let classes: Vec<&str> = t.classes().map(|c| c.name.as_str()).collect();

@@ -1,12 +1,12 @@
+use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth, SESSION_COOKIE, credential};
-use crate::AppState;
 use anjian_app::auth::{self, LoginRequest, LoginResponse, NewToken, TokenView, UserView};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 /// Log in with username and password; returns a bearer token and sets the
 /// session cookie.

@@ -1,14 +1,14 @@
 use super::Paged;
+use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth};
-use crate::AppState;
 use anjian_app::hazards::{
-    self, ActionInput, ClassifyInput, GradeChangeInput, HazardCounts, HazardFilter, HazardView, ListingInput, MajorView, PlanInput,
-    ReportInput, Timeline,
+    self, ActionInput, ClassifyInput, GradeChangeInput, HazardCounts, HazardFilter, HazardView, ListingInput,
+    MajorView, PlanInput, ReportInput, Timeline,
 };
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
 
 pub(crate) fn idempotency_key(h: &HeaderMap) -> Option<String> {
     h.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
@@ -32,7 +32,11 @@ pub async fn report(
 /// Hazards in the caller's scope, filtered, newest first.
 #[utoipa::path(get, path = "/api/v1/hazards", tag = "hazards", params(HazardFilter),
     responses((status = 200, body = Paged<HazardView>), (status = 403, body = ErrorBody)))]
-pub async fn list(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuery<HazardFilter>) -> ApiResult<Json<Paged<HazardView>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(f): ApiQuery<HazardFilter>,
+) -> ApiResult<Json<Paged<HazardView>>> {
     Ok(Json(Paged::of(hazards::list(&s.app, &c, &f).await?)))
 }
 
@@ -40,7 +44,11 @@ pub async fn list(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuer
 /// the hazards matching the same filters.
 #[utoipa::path(get, path = "/api/v1/hazards/counts", tag = "hazards", params(HazardFilter),
     responses((status = 200, body = HazardCounts), (status = 403, body = ErrorBody)))]
-pub async fn counts(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuery<HazardFilter>) -> ApiResult<Json<HazardCounts>> {
+pub async fn counts(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(f): ApiQuery<HazardFilter>,
+) -> ApiResult<Json<HazardCounts>> {
     Ok(Json(hazards::counts(&s.app, &c, &f).await?))
 }
 
@@ -61,14 +69,24 @@ pub async fn timeline(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<S
 /// request/approve/refuse extension, submit, accept, reject.
 #[utoipa::path(post, path = "/api/v1/hazards/{id}/actions", tag = "hazards", params(("id" = String, Path)), request_body = ActionInput,
     responses((status = 200, body = HazardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn act(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(a): ApiJson<ActionInput>) -> ApiResult<Json<HazardView>> {
+pub async fn act(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(a): ApiJson<ActionInput>,
+) -> ApiResult<Json<HazardView>> {
     Ok(Json(hazards::act(&s.app, &c, &id, &a).await?))
 }
 
 /// Classify a queued report by hand (regulators).
 #[utoipa::path(post, path = "/api/v1/hazards/{id}/classify", tag = "hazards", params(("id" = String, Path)), request_body = ClassifyInput,
     responses((status = 200, body = HazardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn classify(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<ClassifyInput>) -> ApiResult<Json<HazardView>> {
+pub async fn classify(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<ClassifyInput>,
+) -> ApiResult<Json<HazardView>> {
     Ok(Json(hazards::classify(&s.app, &c, &id, &i).await?))
 }
 
@@ -76,7 +94,12 @@ pub async fn classify(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<S
 /// needs a second regulator to confirm with the same call.
 #[utoipa::path(post, path = "/api/v1/hazards/{id}/grade", tag = "hazards", params(("id" = String, Path)), request_body = GradeChangeInput,
     responses((status = 200, body = HazardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn grade(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<GradeChangeInput>) -> ApiResult<Json<HazardView>> {
+pub async fn grade(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<GradeChangeInput>,
+) -> ApiResult<Json<HazardView>> {
     Ok(Json(hazards::change_grade(&s.app, &c, &id, &i).await?))
 }
 
@@ -90,14 +113,24 @@ pub async fn major(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<Stri
 /// Submit or revise the seven-part governance plan (治理方案) of a major hazard.
 #[utoipa::path(put, path = "/api/v1/hazards/{id}/plan", tag = "hazards", params(("id" = String, Path)), request_body = PlanInput,
     responses((status = 200, body = MajorView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn plan(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(p): ApiJson<PlanInput>) -> ApiResult<Json<MajorView>> {
+pub async fn plan(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(p): ApiJson<PlanInput>,
+) -> ApiResult<Json<MajorView>> {
     Ok(Json(hazards::put_plan(&s.app, &c, &id, &p).await?))
 }
 
 /// List a major hazard for supervision (挂牌督办).
 #[utoipa::path(post, path = "/api/v1/hazards/{id}/listing", tag = "hazards", params(("id" = String, Path)), request_body = ListingInput,
     responses((status = 200, body = MajorView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn listing(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<ListingInput>) -> ApiResult<Json<MajorView>> {
+pub async fn listing(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<ListingInput>,
+) -> ApiResult<Json<MajorView>> {
     Ok(Json(hazards::list_for_supervision(&s.app, &c, &id, &i).await?))
 }
 

@@ -1,12 +1,12 @@
+use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, parse_json};
-use crate::AppState;
 use anjian_app::hotline::{self, ImportReport, Ticket};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -33,7 +33,11 @@ pub async fn hotline(State(s): State<AppState>, Auth(c): Auth, headers: HeaderMa
     } else if ct.starts_with("application/json") {
         parse_json::<TicketBatch>(&body)?.tickets
     } else {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请使用 text/csv 或 application/json"));
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "请使用 text/csv 或 application/json",
+        ));
     };
     let report = hotline::import(&s.app, &c, &tickets).await?;
     if !report.errors.is_empty() {

@@ -71,7 +71,10 @@ pub struct InclusionQuery {
 /// `size`; hashes are base64.
 #[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger", params(InclusionQuery),
     responses((status = 200, body = InclusionProof), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(()))]
-pub async fn inclusion(State(s): State<AppState>, ApiQuery(q): ApiQuery<InclusionQuery>) -> ApiResult<Json<InclusionProof>> {
+pub async fn inclusion(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
+) -> ApiResult<Json<InclusionProof>> {
     Ok(Json(ledger::inclusion(&s.app, q.index, q.leaf_hash.as_deref(), q.size).await?))
 }
 
@@ -86,7 +89,10 @@ pub struct ConsistencyQuery {
 /// the newer one); hashes are base64.
 #[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", tag = "ledger", params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProof), (status = 422, body = ErrorBody)), security(()))]
-pub async fn consistency(State(s): State<AppState>, ApiQuery(q): ApiQuery<ConsistencyQuery>) -> ApiResult<Json<ConsistencyProof>> {
+pub async fn consistency(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
+) -> ApiResult<Json<ConsistencyProof>> {
     Ok(Json(ledger::consistency(&s.app, q.from, q.to).await?))
 }
 

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod enterprises;
 pub mod hazards;
 pub mod import;
 pub mod ledger;
@@ -13,7 +14,6 @@ pub mod people;
 pub mod projects;
 pub mod public;
 pub mod regions;
-pub mod enterprises;
 pub mod system;
 pub mod users;
 

@@ -1,15 +1,15 @@
 use super::Paged;
+use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth};
-use crate::AppState;
 use anjian_app::monitoring::{
-    self, AlarmActionInput, AlarmDetail, AlarmFilter, AlarmView, DeviceBatch, DeviceInput, DeviceView, IngestReport, RuleInput,
-    RuleView, TemplateView,
+    self, AlarmActionInput, AlarmDetail, AlarmFilter, AlarmView, DeviceBatch, DeviceInput, DeviceView, IngestReport,
+    RuleInput, RuleView, TemplateView,
 };
 use anjian_store::filter::Page;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -21,14 +21,22 @@ pub struct PageParams {
 /// Devices in the caller's scope, with online state.
 #[utoipa::path(get, path = "/api/v1/devices", tag = "monitoring", params(PageParams),
     responses((status = 200, body = Paged<DeviceView>)))]
-pub async fn list(State(s): State<AppState>, Auth(c): Auth, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<Paged<DeviceView>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<Paged<DeviceView>>> {
     Ok(Json(Paged::of(monitoring::list_devices(&s.app, &c, Page::new(p.page, p.per_page)).await?)))
 }
 
 /// Register a device. The response carries its secret, shown only this once.
 #[utoipa::path(post, path = "/api/v1/devices", tag = "monitoring", request_body = DeviceInput,
     responses((status = 201, body = DeviceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(s): State<AppState>, Auth(c): Auth, ApiJson(i): ApiJson<DeviceInput>) -> ApiResult<(StatusCode, Json<DeviceView>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(i): ApiJson<DeviceInput>,
+) -> ApiResult<(StatusCode, Json<DeviceView>)> {
     Ok((StatusCode::CREATED, Json(monitoring::register_device(&s.app, &c, &i).await?)))
 }
 
@@ -47,7 +55,12 @@ pub async fn rules(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<Stri
 /// Attach a rule to a device, from a template or written out.
 #[utoipa::path(post, path = "/api/v1/devices/{id}/rules", tag = "monitoring", params(("id" = String, Path)), request_body = RuleInput,
     responses((status = 201, body = RuleView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_rule(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<RuleInput>) -> ApiResult<(StatusCode, Json<RuleView>)> {
+pub async fn add_rule(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<RuleInput>,
+) -> ApiResult<(StatusCode, Json<RuleView>)> {
     Ok((StatusCode::CREATED, Json(monitoring::add_rule(&s.app, &c, &id, &i).await?)))
 }
 
@@ -78,7 +91,11 @@ pub async fn ingest(State(s): State<AppState>, ApiJson(body): ApiJson<IngestBody
 
 #[utoipa::path(get, path = "/api/v1/alarms", tag = "monitoring", params(AlarmFilter),
     responses((status = 200, body = Paged<AlarmView>), (status = 422, body = ErrorBody)))]
-pub async fn alarms(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuery<AlarmFilter>) -> ApiResult<Json<Paged<AlarmView>>> {
+pub async fn alarms(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(f): ApiQuery<AlarmFilter>,
+) -> ApiResult<Json<Paged<AlarmView>>> {
     Ok(Json(Paged::of(monitoring::list_alarms(&s.app, &c, &f).await?)))
 }
 
@@ -91,6 +108,11 @@ pub async fn alarm(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<Stri
 /// Acknowledge or clear an alarm.
 #[utoipa::path(post, path = "/api/v1/alarms/{id}/actions", tag = "monitoring", params(("id" = String, Path)), request_body = AlarmActionInput,
     responses((status = 200, body = AlarmView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn alarm_action(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>, ApiJson(i): ApiJson<AlarmActionInput>) -> ApiResult<Json<AlarmView>> {
+pub async fn alarm_action(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<AlarmActionInput>,
+) -> ApiResult<Json<AlarmView>> {
     Ok(Json(monitoring::act_on_alarm(&s.app, &c, &id, &i).await?))
 }

@@ -1,10 +1,10 @@
+use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, Auth};
-use crate::AppState;
 use anjian_app::hazards::{self, NotificationView};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -15,7 +15,11 @@ pub struct InboxParams {
 /// The caller's notification inbox, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "hazards", params(InboxParams),
     responses((status = 200, body = Vec<NotificationView>)))]
-pub async fn inbox(State(s): State<AppState>, Auth(c): Auth, ApiQuery(p): ApiQuery<InboxParams>) -> ApiResult<Json<Vec<NotificationView>>> {
+pub async fn inbox(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<InboxParams>,
+) -> ApiResult<Json<Vec<NotificationView>>> {
     Ok(Json(hazards::inbox(&s.app, &c, p.unread.unwrap_or(false)).await?))
 }
 

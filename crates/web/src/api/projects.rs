@@ -1,23 +1,31 @@
 use super::Paged;
+use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth};
-use crate::AppState;
 use anjian_app::registry::{self, ProjectFilter, ProjectInput, ProjectView};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 /// Construction projects visible to the caller (regulators by location; an
 /// enterprise when it is one of the three parties).
 #[utoipa::path(get, path = "/api/v1/projects", tag = "registry", params(ProjectFilter),
     responses((status = 200, body = Paged<ProjectView>), (status = 403, body = ErrorBody)))]
-pub async fn list(State(s): State<AppState>, Auth(c): Auth, ApiQuery(f): ApiQuery<ProjectFilter>) -> ApiResult<Json<Paged<ProjectView>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(f): ApiQuery<ProjectFilter>,
+) -> ApiResult<Json<Paged<ProjectView>>> {
     Ok(Json(Paged::of(registry::list_projects(&s.app, &c, &f).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "registry", request_body = ProjectInput,
     responses((status = 201, body = ProjectView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(s): State<AppState>, Auth(c): Auth, ApiJson(i): ApiJson<ProjectInput>) -> ApiResult<(StatusCode, Json<ProjectView>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(i): ApiJson<ProjectInput>,
+) -> ApiResult<(StatusCode, Json<ProjectView>)> {
     Ok((StatusCode::CREATED, Json(registry::create_project(&s.app, &c, &i).await?)))
 }
 

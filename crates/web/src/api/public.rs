@@ -1,13 +1,13 @@
 //! Public reporting without an account (H1 public, 随手拍).
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::parse_json;
-use crate::AppState;
 use anjian_app::hazards::{self, PublicReceipt, PublicReportInput, PublicStatus};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::Json;
 use std::net::IpAddr;
 
 /// The client address: the socket peer, or the first X-Forwarded-For hop
@@ -46,9 +46,9 @@ pub async fn report(State(s): State<AppState>, req: Request) -> ApiResult<(Statu
     let key = super::hazards::idempotency_key(&headers);
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let input = if ct.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, &s).await.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid", format!("表单格式错误: {e}"))
-        })?;
+        let mut mp = Multipart::from_request(req, &s)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", format!("表单格式错误: {e}")))?;
         let mut fields = std::collections::HashMap::new();
         let mut attachments = Vec::new();
         while let Some(f) = mp.next_field().await.map_err(|e| multipart_error(&e))? {
@@ -65,10 +65,14 @@ pub async fn report(State(s): State<AppState>, req: Request) -> ApiResult<(Statu
         let num = |k: &str| -> ApiResult<f64> {
             fields
                 .get(k)
-                .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("缺少字段 {k}")).with_field(k))?
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("缺少字段 {k}")).with_field(k)
+                })?
                 .trim()
                 .parse()
-                .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{k} 应为数字")).with_field(k))
+                .map_err(|_| {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{k} 应为数字")).with_field(k)
+                })
         };
         PublicReportInput {
             description: fields.get("description").cloned().unwrap_or_default(),
@@ -83,7 +87,11 @@ pub async fn report(State(s): State<AppState>, req: Request) -> ApiResult<(Statu
             .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大"))?;
         parse_json(&bytes)?
     } else {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请使用 JSON 或 multipart/form-data"));
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "请使用 JSON 或 multipart/form-data",
+        ));
     };
     Ok((StatusCode::CREATED, Json(hazards::report_public(&s.app, &input, key.as_deref()).await?)))
 }

@@ -1,10 +1,10 @@
 //! Liveness, readiness, metrics, the OpenAPI document and its docs page.
 
 use crate::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 
 /// Liveness: the process answers.
 pub async fn healthz() -> impl IntoResponse {
@@ -17,7 +17,10 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({"status": "ready", "database": s.app.db.backend().as_str()})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "error": "database unreachable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "error": "database unreachable"})),
+            )
                 .into_response()
         }
     }
