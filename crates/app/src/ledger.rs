@@ -14,7 +14,7 @@ use anjian_ledger::{
     Checkpoint, CosignatureVerifier, Frontier, Hash, HashReader, NoteSigner, NoteVerifier, canonical_json, leaf_hash,
 };
 use anjian_store::ledger::{self as store, CheckpointRow, Cosignature, Entry, Pending};
-use anjian_store::{AnyConnection, new_id, now_ms, settings};
+use anjian_store::{AnyConnection, now_ms, settings};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
@@ -616,9 +616,4 @@ pub async fn audit(app: &App) -> Result<AuditReport> {
         return Ok(report(size, Some(mismatch("root", Some(size), None, "重算的根哈希与已签名检查点不符".into()))));
     }
     Ok(report(size, None))
-}
-
-/// A fresh id for records that have no business row of their own.
-pub fn record_id() -> String {
-    new_id()
 }
