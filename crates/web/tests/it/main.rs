@@ -1,0 +1,9 @@
+//! The web crate's integration tests, one binary (one link of the whole
+//! stack instead of five): each module covers one capability through the
+//! HTTP API, on SQLite and PostgreSQL.
+
+mod api;
+mod hazards;
+mod ledger;
+mod lifecycle;
+mod monitoring;
