@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anjian_classify::{Classifier, ClassifierConfig, Evaluation, cross_validate, data, evaluate, parse_tsv, taxonomy};
 
-const HELDOUT_TSV: &str = include_str!("../data/heldout.tsv");
+use anjian_classify::data::HELDOUT_TSV;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

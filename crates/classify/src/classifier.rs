@@ -146,6 +146,13 @@ impl Classifier {
         self
     }
 
+    /// The features a description is classified by (jieba words and
+    /// character n-grams): the first half of `rank`, exposed so benchmarks
+    /// can tell segmentation time from model time.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        self.featurizer.terms(text)
+    }
+
     /// Every item with its probability, best first. Probabilities sum to 1.
     pub fn rank(&self, text: &str) -> Vec<(String, f64)> {
         let x = self.vocabulary.vectorize(&self.featurizer.terms(text));

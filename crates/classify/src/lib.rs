@@ -44,6 +44,8 @@ pub mod data {
     pub const MAJOR_RULES_JSON: &str = include_str!("../data/major_rules.json");
     pub const CLASSIFIER_JSON: &str = include_str!("../data/classifier.json");
     pub const TRAIN_TSV: &str = include_str!("../data/train.tsv");
+    /// Evaluation only: never trained on (benchmarks and `examples/eval`).
+    pub const HELDOUT_TSV: &str = include_str!("../data/heldout.tsv");
 }
 
 /// GB 6441 accident categories.

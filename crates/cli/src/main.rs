@@ -3,6 +3,7 @@
 
 mod backup;
 mod bench;
+mod bench_classify;
 mod bench_ledger;
 mod bench_reports;
 mod config;
@@ -153,6 +154,13 @@ enum BenchCommand {
         /// Random inclusion proofs to time.
         #[arg(long, default_value_t = 2_000)]
         proofs: u64,
+    },
+    /// Hazard classification throughput on one thread (the 566 held-out descriptions, round
+    /// after round), against jieba segmentation and n-gram extraction alone in the same run.
+    Classify {
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
 }
 
@@ -385,6 +393,7 @@ async fn run() -> anyhow::Result<()> {
             let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
             bench_ledger::run(bench_ledger::Args { database, entries, proof_log, proofs }).await
         }
+        Command::Bench { command: BenchCommand::Classify { seconds } } => bench_classify::run(seconds),
         Command::Restore { db, from } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
             ensure_data_dir(&cfg)?;

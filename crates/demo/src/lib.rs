@@ -4,6 +4,7 @@
 //!
 //! Same seed, same city, byte for byte.
 
+pub mod history;
 pub mod load;
 
 use anjian_domain::ids::{IdNumber, Uscc};

@@ -4,6 +4,7 @@
 //! Errors are plain strings naming the record that failed (this runs from
 //! the CLI and from tests).
 
+use crate::history::{HistorySpec, history};
 use crate::{DemoCity, DemoSize};
 use anjian_app::auth::{self, NewUser};
 use anjian_app::registry::{self, PersonInput};
@@ -11,6 +12,7 @@ use anjian_app::{App, Caller, audit, crypto};
 use anjian_store::{enterprises, new_id, now_ms, people, projects, regions, settings};
 
 const MARKER: &str = "demo_city";
+const HISTORY_MARKER: &str = "demo_history";
 
 pub struct Summary {
     pub reused: bool,
@@ -20,6 +22,8 @@ pub struct Summary {
     pub enterprises: usize,
     pub projects: usize,
     pub people: usize,
+    /// Hazards of the generated history (0: none).
+    pub hazards: usize,
     /// (username, role label, scope) of a few accounts to show.
     pub logins: Vec<(String, String, String)>,
 }
@@ -33,7 +37,103 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summa
     if !reused {
         load(app, &city, seed).await.map_err(|e| format!("载入演示城市失败: {e}"))?;
     }
-    Ok(summary(&city, seed, reused))
+    let mut s = summary(&city, seed, reused);
+    if size == DemoSize::Standard {
+        s.hazards = ensure_history(app, &city, seed, HistorySpec::STANDARD).await?.hazards;
+    }
+    Ok(s)
+}
+
+pub struct HistorySummary {
+    pub reused: bool,
+    pub hazards: usize,
+    pub events: usize,
+    /// SHA-256 over the generated rows, as logged on the evidence ledger.
+    pub sha256: String,
+}
+
+/// Loads the demo city's hazard history once (see [`crate::history`]), in
+/// one transaction: hazards, their timelines and governance plans, the
+/// hazard number counter, one audit row, and one evidence-ledger record
+/// carrying the SHA-256 of everything imported (the history is an import,
+/// not live events, so it is logged as one record rather than event by
+/// event).
+pub async fn ensure_history(
+    app: &App,
+    city: &DemoCity,
+    seed: u64,
+    spec: HistorySpec,
+) -> Result<HistorySummary, String> {
+    use sha2::Digest;
+    let mut c = app.db.read().await.map_err(|e| e.to_string())?;
+    let existing = settings::get(&mut c, HISTORY_MARKER).await.map_err(|e| e.to_string())?;
+    drop(c);
+    if let Some(v) = existing {
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap_or_default();
+        let n = |k: &str| v[k].as_u64().unwrap_or(0) as usize;
+        let sha256 = v["sha256"].as_str().unwrap_or_default().to_string();
+        return Ok(HistorySummary { reused: true, hazards: n("hazards"), events: n("events"), sha256 });
+    }
+    let fail = |e: String| format!("载入演示隐患历史失败: {e}");
+    let mut tx = app.db.begin().await.map_err(|e| fail(e.to_string()))?;
+    let mut generator = history(city, seed, spec);
+    let mut hasher = sha2::Sha256::new();
+    let (mut hazards, mut events) = (0usize, 0usize);
+    loop {
+        let batch: Vec<_> = generator.by_ref().take(2_000).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let hs: Vec<_> = batch.iter().map(|i| i.hazard.clone()).collect();
+        let es: Vec<_> = batch.iter().flat_map(|i| i.events.iter().cloned()).collect();
+        for i in &batch {
+            hasher.update(serde_json::to_vec(&i.hazard).map_err(|e| fail(e.to_string()))?);
+            hasher.update(serde_json::to_vec(&i.events).map_err(|e| fail(e.to_string()))?);
+        }
+        anjian_store::hazards::insert_many(&mut tx, &hs).await.map_err(|e| fail(e.to_string()))?;
+        anjian_store::hazards::insert_events_many(&mut tx, &es).await.map_err(|e| fail(e.to_string()))?;
+        for p in batch.iter().filter_map(|i| i.plan.as_ref()) {
+            anjian_store::hazards::put_plan(&mut tx, p).await.map_err(|e| fail(e.to_string()))?;
+        }
+        hazards += hs.len();
+        events += es.len();
+    }
+    anjian_store::hazards::reserve_numbers(&mut tx, app.db.backend(), generator.last_number())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let sha256 = hex::encode(hasher.finalize());
+    let counts = serde_json::json!({
+        "seed": seed, "months": spec.months, "hazards": hazards, "events": events, "sha256": sha256,
+    });
+    let now = now_ms();
+    anjian_app::ledger::append(
+        &mut tx,
+        &new_id(),
+        &anjian_app::ledger::Record {
+            kind: "import.demo_history",
+            subject: HISTORY_MARKER,
+            actor: "system",
+            time_ms: now,
+            fields: counts.clone(),
+            content: counts.clone(),
+        },
+    )
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    audit::record::<(), _>(
+        &mut tx,
+        &Caller::system(),
+        "demo_history",
+        "demo_city",
+        &seed.to_string(),
+        None,
+        Some(&counts),
+    )
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    settings::set(&mut tx, HISTORY_MARKER, &counts.to_string()).await.map_err(|e| fail(e.to_string()))?;
+    tx.commit().await.map_err(|e| fail(e.to_string()))?;
+    Ok(HistorySummary { reused: false, hazards, events, sha256 })
 }
 
 fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
@@ -64,6 +164,7 @@ fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
         enterprises: city.enterprises.len(),
         projects: city.projects.len(),
         people: city.people.len(),
+        hazards: 0,
         logins,
     }
 }
@@ -83,6 +184,9 @@ pub fn banner(s: &Summary) -> String {
         s.projects,
         s.people
     ));
+    if s.hazards > 0 {
+        out.push_str(&format!("隐患历史 {} 条（近 24 个月，截至 {}）。\n", s.hazards, crate::TODAY));
+    }
     out.push_str(&format!("演示账号（密码均为 {}）:\n", crate::DEMO_PASSWORD));
     for (u, role, scope) in &s.logins {
         out.push_str(&format!("  {u:<24} {role:<12} {scope}\n"));

@@ -53,6 +53,7 @@ pub async fn insert(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
         "INSERT INTO hazards ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
          $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
     )))
+    .persistent(false) // may bind a NULL f64: see "Unprepared statements" in lib.rs
     .bind(&h.id)
     .bind(&h.code)
     .bind(&h.tracking_code)
@@ -96,6 +97,7 @@ pub async fn update(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
          escalation_level = $12, assignee_user_id = $13, updated_at = $14, closed_at = $15, reminded_at = $16, \
          region_code = $17, closeout_applied_at = $18, rechecked_at = $19 WHERE id = $1",
     )
+    .persistent(false) // may bind a NULL f64: see "Unprepared statements" in lib.rs
     .bind(&h.id)
     .bind(&h.enterprise_id)
     .bind(&h.project_id)
@@ -434,4 +436,127 @@ pub async fn put_listing(c: &mut AnyConnection, l: &Listing) -> Result<()> {
         .execute(c)
         .await?;
     Ok(())
+}
+
+/// `($1, …, $n), ($n+1, …)` for `rows` rows of `cols` placeholders.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for k in 0..cols {
+            if k > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&format!("${}", r * cols + k + 1));
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters.
+const BULK_ROWS: usize = 500;
+
+/// Inserts many hazards with multi-row INSERTs (imports and the demo
+/// history). The caller's transaction makes it all or nothing.
+pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
+    for chunk in hs.chunks(BULK_ROWS) {
+        let sql = format!("INSERT INTO hazards ({COLS}) VALUES {}", placeholders(chunk.len(), 29));
+        // May bind a NULL f64: see "Unprepared statements" in lib.rs.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for h in chunk {
+            q = q
+                .bind(&h.id)
+                .bind(&h.code)
+                .bind(&h.tracking_code)
+                .bind(&h.channel)
+                .bind(&h.description)
+                .bind(h.lon)
+                .bind(h.lat)
+                .bind(&h.region_code)
+                .bind(&h.enterprise_id)
+                .bind(&h.project_id)
+                .bind(&h.taxonomy_item)
+                .bind(h.classify_confidence)
+                .bind(h.needs_classification)
+                .bind(&h.grade)
+                .bind(&h.grade_basis)
+                .bind(&h.state)
+                .bind(h.deadline_ms)
+                .bind(h.extension_until_ms)
+                .bind(h.escalation_level)
+                .bind(&h.assignee_user_id)
+                .bind(&h.reporter_user_id)
+                .bind(&h.reporter_contact_enc)
+                .bind(&h.idempotency_key)
+                .bind(h.reported_at)
+                .bind(h.updated_at)
+                .bind(h.closed_at)
+                .bind(h.reminded_at)
+                .bind(h.closeout_applied_at)
+                .bind(h.rechecked_at);
+        }
+        q.execute(&mut *c).await.map_err(StoreError::unique("idempotency_key"))?;
+    }
+    Ok(())
+}
+
+/// Inserts events with the sequence numbers they carry (imports: the
+/// caller numbers each hazard's events 1, 2, …).
+pub async fn insert_events_many(c: &mut AnyConnection, es: &[HazardEvent]) -> Result<()> {
+    for chunk in es.chunks(BULK_ROWS * 2) {
+        let sql = format!("INSERT INTO hazard_events ({EVENT_COLS}) VALUES {}", placeholders(chunk.len(), 14));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for e in chunk {
+            q = q
+                .bind(&e.id)
+                .bind(&e.hazard_id)
+                .bind(e.seq)
+                .bind(e.at)
+                .bind(&e.actor_id)
+                .bind(&e.actor_name)
+                .bind(&e.party)
+                .bind(&e.event)
+                .bind(&e.state_before)
+                .bind(&e.state_after)
+                .bind(&e.note)
+                .bind(&e.data)
+                .bind(&e.attachments)
+                .bind(e.public);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Makes the next hazard number greater than `n` (after an import that
+/// numbered its own hazards).
+pub async fn reserve_numbers(c: &mut AnyConnection, backend: crate::Backend, n: i64) -> Result<()> {
+    match backend {
+        crate::Backend::Postgres => {
+            sqlx::query("SELECT setval('hazard_number_seq', GREATEST($1, (SELECT last_value FROM hazard_number_seq)))")
+                .bind(n)
+                .execute(c)
+                .await?;
+        }
+        crate::Backend::Sqlite => {
+            sqlx::query(
+                "INSERT INTO counters (key, value) VALUES ('hazard_number', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = MAX(counters.value, excluded.value)",
+            )
+            .bind(n)
+            .execute(c)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::placeholders(1, 1), "($1)");
+    }
 }

@@ -5,6 +5,17 @@
 //!
 //! Reads go through [`Db::read`]; every multi-step write goes through one
 //! transaction from [`Db::begin`], so nothing is ever half-written.
+//!
+//! # Unprepared statements
+//!
+//! sqlx-core 0.9.0's `Any` driver declares a NULL `f64` as FLOAT4 (the
+//! `Real`/`Double` arms are swapped). PostgreSQL keeps the parameter types
+//! of a cached prepared statement, so once a connection has run a
+//! statement with a NULL coordinate, the next run with a value fails
+//! ("incorrect binary data format"). Every statement that may bind an
+//! `Option<f64>` is therefore sent unprepared (`.persistent(false)`); the
+//! test `optional_coordinates_bind_after_a_null_on_one_connection` holds us
+//! to it. Remove the workaround when sqlx fixes the mapping.
 
 pub mod accounts;
 pub mod attachments;

@@ -95,3 +95,27 @@ both_backends! {
         t.cleanup().await;
     }
 }
+
+both_backends! {
+    /// A statement first run with a missing coordinate, then with one, on
+    /// the same connection (sqlx-core 0.9.0's Any driver declares a NULL f64
+    /// as FLOAT4, which a cached PostgreSQL statement then keeps).
+    async fn optional_coordinates_bind_after_a_null_on_one_connection(b: Backend) {
+        let t = TestDb::new(b).await;
+        let mut tx = t.db.begin().await.unwrap();
+        regions::insert(&mut tx, &region("379900", None, "city"), 1).await.unwrap();
+        let mut with_point = region("379901", Some("379900"), "district");
+        with_point.centroid_lon = Some(118.1);
+        with_point.centroid_lat = Some(36.8);
+        regions::insert(&mut tx, &with_point, 1).await.unwrap();
+        let mut a = enterprise("e1", "91370100MA3C4XYZ1Q", "379901");
+        a.lon = None;
+        a.lat = None;
+        enterprises::insert(&mut tx, &a).await.unwrap();
+        enterprises::insert(&mut tx, &enterprise("e2", "91370100MA3C4XYZ2Q", "379901")).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut c = t.db.read().await.unwrap();
+        let e2 = enterprises::get(&mut c, "e2").await.unwrap().unwrap();
+        assert_eq!((e2.lon, e2.lat), (Some(118.0), Some(36.7)));
+    }
+}

@@ -3,7 +3,9 @@
 //! HTTP API, on SQLite and PostgreSQL.
 
 mod api;
+mod common;
 mod hazards;
+mod history;
 mod ledger;
 mod lifecycle;
 mod monitoring;
