@@ -75,6 +75,12 @@ pub async fn ensure_history(
         return Ok(HistorySummary { reused: true, hazards: n("hazards"), events: n("events"), sha256 });
     }
     let fail = |e: String| format!("载入演示隐患历史失败: {e}");
+    let started = std::time::Instant::now();
+    tracing::info!(
+        hazards = spec.hazards,
+        months = spec.months,
+        "generating the demo hazard history (once; about half a minute for the standard city)"
+    );
     let mut tx = app.db.begin().await.map_err(|e| fail(e.to_string()))?;
     let mut generator = history(city, seed, spec);
     let mut hasher = sha2::Sha256::new();
@@ -133,6 +139,7 @@ pub async fn ensure_history(
     .map_err(|e| fail(e.to_string()))?;
     settings::set(&mut tx, HISTORY_MARKER, &counts.to_string()).await.map_err(|e| fail(e.to_string()))?;
     tx.commit().await.map_err(|e| fail(e.to_string()))?;
+    tracing::info!(hazards, events, seconds = started.elapsed().as_secs_f64(), "demo hazard history loaded");
     Ok(HistorySummary { reused: false, hazards, events, sha256 })
 }
 

@@ -53,7 +53,7 @@ pub async fn insert(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
         "INSERT INTO hazards ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
          $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
     )))
-    .persistent(false) // may bind a NULL f64: see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
     .bind(&h.id)
     .bind(&h.code)
     .bind(&h.tracking_code)
@@ -97,7 +97,7 @@ pub async fn update(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
          escalation_level = $12, assignee_user_id = $13, updated_at = $14, closed_at = $15, reminded_at = $16, \
          region_code = $17, closeout_applied_at = $18, rechecked_at = $19 WHERE id = $1",
     )
-    .persistent(false) // may bind a NULL f64: see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
     .bind(&h.id)
     .bind(&h.enterprise_id)
     .bind(&h.project_id)
@@ -454,16 +454,25 @@ fn placeholders(rows: usize, cols: usize) -> String {
     s
 }
 
-/// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters.
-const BULK_ROWS: usize = 500;
+/// Rows per INSERT. PostgreSQL: about 2,000 parameters (fewer round
+/// trips). SQLite: about 120 — sqlx asks SQLite for every parameter's `$N`
+/// name, which SQLite finds by scanning a list, so a statement's cost grows
+/// with the square of its parameters (500 rows of 29 took minutes for the
+/// demo history), while every statement also pays a hand-off to sqlx's
+/// SQLite worker thread (one row per statement: 29 s; ~120 parameters: see
+/// docs/benchmarks.md).
+fn bulk_rows(c: &AnyConnection, cols: usize) -> usize {
+    let params = if c.backend_name() == "SQLite" { 120 } else { 2_000 };
+    (params / cols).max(1)
+}
 
 /// Inserts many hazards with multi-row INSERTs (imports and the demo
 /// history). The caller's transaction makes it all or nothing.
 pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
-    for chunk in hs.chunks(BULK_ROWS) {
+    for chunk in hs.chunks(bulk_rows(c, 29)) {
         let sql = format!("INSERT INTO hazards ({COLS}) VALUES {}", placeholders(chunk.len(), 29));
         // May bind a NULL f64: see "Unprepared statements" in lib.rs.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(crate::can_prepare_null_f64(c));
         for h in chunk {
             q = q
                 .bind(&h.id)
@@ -504,9 +513,9 @@ pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
 /// Inserts events with the sequence numbers they carry (imports: the
 /// caller numbers each hazard's events 1, 2, …).
 pub async fn insert_events_many(c: &mut AnyConnection, es: &[HazardEvent]) -> Result<()> {
-    for chunk in es.chunks(BULK_ROWS * 2) {
+    for chunk in es.chunks(bulk_rows(c, 14)) {
         let sql = format!("INSERT INTO hazard_events ({EVENT_COLS}) VALUES {}", placeholders(chunk.len(), 14));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(crate::can_prepare_null_f64(c));
         for e in chunk {
             q = q
                 .bind(&e.id)

@@ -13,9 +13,11 @@
 //! of a cached prepared statement, so once a connection has run a
 //! statement with a NULL coordinate, the next run with a value fails
 //! ("incorrect binary data format"). Every statement that may bind an
-//! `Option<f64>` is therefore sent unprepared (`.persistent(false)`); the
-//! test `optional_coordinates_bind_after_a_null_on_one_connection` holds us
-//! to it. Remove the workaround when sqlx fixes the mapping.
+//! `Option<f64>` is therefore sent unprepared on PostgreSQL
+//! (`.persistent(can_prepare_null_f64(c))`; SQLite is unaffected and keeps
+//! its prepared statements); the test
+//! `optional_coordinates_bind_after_a_null_on_one_connection` holds us to
+//! it. Remove the workaround when sqlx fixes the mapping.
 
 pub mod accounts;
 pub mod attachments;
@@ -36,6 +38,12 @@ pub mod settings;
 pub mod testing;
 
 pub use error::StoreError;
+
+/// Whether a statement that may bind a NULL `f64` can be a cached prepared
+/// statement on this connection (see "Unprepared statements" above).
+pub(crate) fn can_prepare_null_f64(c: &AnyConnection) -> bool {
+    c.backend_name() != "PostgreSQL"
+}
 pub use sqlx::{Any, AnyConnection, Error as SqlxError, Transaction};
 
 use sqlx::any::AnyPoolOptions;

@@ -4,55 +4,15 @@
 //!
 //! Uses the platform's real taxonomy, classifier and determination rules.
 
-use anjian_app::App;
-use anjian_app::crypto::Secrets;
-use anjian_demo::{DEMO_PASSWORD, DemoSize};
 use anjian_store::both_backends;
-use anjian_store::testing::TestDb;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-struct Env {
-    t: TestDb,
-    app: App,
-    router: axum::Router,
-    city: anjian_demo::DemoCity,
-}
+use crate::common::Env;
 
 impl Env {
-    async fn new(b: anjian_store::Backend) -> Env {
-        let t = TestDb::new(b).await;
-        let app = App::new(t.db.clone(), Secrets::from_key(&[6; 32]));
-        anjian_demo::load::ensure_loaded(&app, 11, DemoSize::Small).await.unwrap();
-        let router = anjian_web::router(app.clone(), true);
-        Env { t, app, router, city: anjian_demo::generate(11, DemoSize::Small) }
-    }
-
-    async fn call(&self, m: Method, uri: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let b = Request::builder().method(m).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
-        let req = match body {
-            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
-            None => b.body(Body::empty()).unwrap(),
-        };
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let s = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24).await.unwrap();
-        (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-    }
-
-    async fn login(&self, u: &str) -> String {
-        let req = Request::post("/api/v1/auth/login")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(json!({"username": u, "password": DEMO_PASSWORD}).to_string()))
-            .unwrap();
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "{u}");
-        let v: Value = serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap()).unwrap();
-        v["token"].as_str().unwrap().into()
-    }
-
     async fn photo(&self, token: &str, n: u8) -> String {
         // A distinct tiny JPEG-signature blob per call (content decides the hash).
         let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, n];
