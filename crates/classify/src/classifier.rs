@@ -153,20 +153,33 @@ impl Classifier {
         self.featurizer.terms(text)
     }
 
+    fn vectorize(&self, text: &str) -> crate::features::SparseVec {
+        self.vocabulary.vectorize(&self.featurizer.terms(text))
+    }
+
     /// Every item with its probability, best first. Probabilities sum to 1.
     pub fn rank(&self, text: &str) -> Vec<(String, f64)> {
-        let x = self.vocabulary.vectorize(&self.featurizer.terms(text));
+        let x = self.vectorize(text);
         let p = self.model.probabilities(&x, self.config.temperature);
         let mut ranked: Vec<(String, f64)> = self.classes.iter().cloned().zip(p.into_iter().map(f64::from)).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         ranked
     }
 
-    /// The `k` most likely items with their confidence, best first.
+    /// The `k` most likely items with their confidence, best first (the
+    /// same order as `rank`, without ranking and copying every item).
     pub fn top(&self, text: &str, k: usize) -> Vec<(String, f64)> {
-        let mut r = self.rank(text);
-        r.truncate(k);
-        r
+        let x = self.vectorize(text);
+        let p = self.model.probabilities(&x, self.config.temperature);
+        let better =
+            |a: &usize, b: &usize| p[*b].total_cmp(&p[*a]).then_with(|| self.classes[*a].cmp(&self.classes[*b]));
+        let mut idx: Vec<usize> = (0..p.len()).collect();
+        if k < idx.len() {
+            idx.select_nth_unstable_by(k, better);
+            idx.truncate(k);
+        }
+        idx.sort_by(better);
+        idx.into_iter().map(|i| (self.classes[i].clone(), f64::from(p[i]))).collect()
     }
 
     /// The configured `top_k` most likely items, best first.

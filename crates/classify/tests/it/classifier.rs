@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use anjian_classify::{Sample, classifier, classify, data, evaluate, parse_tsv, taxonomy, text::normalize};
 
-const HELDOUT_TSV: &str = include_str!("../../data/heldout.tsv");
+use anjian_classify::data::HELDOUT_TSV;
 
 fn train() -> &'static [Sample] {
     static S: OnceLock<Vec<Sample>> = OnceLock::new();
@@ -98,5 +98,18 @@ fn text_without_hazard_content_goes_to_a_person() {
     for text in ["", "你好", "请尽快处理一下谢谢"] {
         let r = classify(text);
         assert!(classifier().needs_review(&r), "{text:?} → {r:?}");
+    }
+}
+
+/// `top(k)` selects without ranking every item; it must give exactly the
+/// first `k` of the full ranking, ties and all.
+#[test]
+fn top_k_is_the_head_of_the_full_ranking() {
+    let c = classifier();
+    for s in heldout().iter().take(120).chain(std::iter::once(&Sample { text: String::new(), item: String::new() })) {
+        let full = c.rank(&s.text);
+        for k in [0, 1, 3, 5, full.len(), full.len() + 3] {
+            assert_eq!(c.top(&s.text, k), full[..k.min(full.len())].to_vec(), "{} k={k}", s.text);
+        }
     }
 }
