@@ -702,10 +702,7 @@ async fn apply(
         h.assignee_user_id = grid_officer(c, &h.region_code).await?;
     }
     hazards::update(c, &h).await?;
-    let public = matches!(
-        ev,
-        Event::Dispatch { .. } | Event::Dismiss | Event::Start | Event::Submit | Event::Accept | Event::Reject
-    );
+    let public = ev.is_public();
     let data = serde_json::json!({
         "deadline_ms": h.deadline_ms, "extension_until_ms": h.extension_until_ms,
         "escalation_level": h.escalation_level, "assignee_user_id": h.assignee_user_id,

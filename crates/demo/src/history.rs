@@ -657,10 +657,7 @@ impl Timeline {
         if matches!(ev, Event::Dispute) {
             h.enterprise_id = None;
         }
-        let public = matches!(
-            ev,
-            Event::Dispatch { .. } | Event::Dismiss | Event::Start | Event::Submit | Event::Accept | Event::Reject
-        );
+        let public = ev.is_public();
         let data = serde_json::json!({
             "deadline_ms": h.deadline_ms, "extension_until_ms": h.extension_until_ms,
             "escalation_level": h.escalation_level, "assignee_user_id": null, "enterprise_id": h.enterprise_id,

@@ -157,6 +157,15 @@ pub enum Event {
 }
 
 impl Event {
+    /// Whether the public tracking page shows this event (a public
+    /// reporter follows dispatch, work and acceptance, not internal steps).
+    pub fn is_public(&self) -> bool {
+        matches!(
+            self,
+            Event::Dispatch { .. } | Event::Dismiss | Event::Start | Event::Submit | Event::Accept | Event::Reject
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Event::Dispatch { .. } => "dispatch",

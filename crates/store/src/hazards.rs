@@ -49,44 +49,7 @@ pub const COLS: &str = "id, code, tracking_code, channel, description, lon, lat,
     closed_at, reminded_at, closeout_applied_at, rechecked_at";
 
 pub async fn insert(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO hazards ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
-    )))
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
-    .bind(&h.id)
-    .bind(&h.code)
-    .bind(&h.tracking_code)
-    .bind(&h.channel)
-    .bind(&h.description)
-    .bind(h.lon)
-    .bind(h.lat)
-    .bind(&h.region_code)
-    .bind(&h.enterprise_id)
-    .bind(&h.project_id)
-    .bind(&h.taxonomy_item)
-    .bind(h.classify_confidence)
-    .bind(h.needs_classification)
-    .bind(&h.grade)
-    .bind(&h.grade_basis)
-    .bind(&h.state)
-    .bind(h.deadline_ms)
-    .bind(h.extension_until_ms)
-    .bind(h.escalation_level)
-    .bind(&h.assignee_user_id)
-    .bind(&h.reporter_user_id)
-    .bind(&h.reporter_contact_enc)
-    .bind(&h.idempotency_key)
-    .bind(h.reported_at)
-    .bind(h.updated_at)
-    .bind(h.closed_at)
-    .bind(h.reminded_at)
-    .bind(h.closeout_applied_at)
-    .bind(h.rechecked_at)
-    .execute(c)
-    .await
-    .map_err(StoreError::unique("idempotency_key"))?;
-    Ok(())
+    insert_many(c, std::slice::from_ref(h)).await
 }
 
 /// Writes back every mutable field.
@@ -304,25 +267,7 @@ pub async fn append_event(c: &mut AnyConnection, e: &HazardEvent) -> Result<i64>
         .bind(&e.hazard_id)
         .fetch_one(&mut *c)
         .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO hazard_events ({EVENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    )))
-    .bind(&e.id)
-    .bind(&e.hazard_id)
-    .bind(seq)
-    .bind(e.at)
-    .bind(&e.actor_id)
-    .bind(&e.actor_name)
-    .bind(&e.party)
-    .bind(&e.event)
-    .bind(&e.state_before)
-    .bind(&e.state_after)
-    .bind(&e.note)
-    .bind(&e.data)
-    .bind(&e.attachments)
-    .bind(e.public)
-    .execute(c)
-    .await?;
+    insert_events_many(c, &[HazardEvent { seq, ..e.clone() }]).await?;
     Ok(seq)
 }
 
@@ -515,7 +460,7 @@ pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
 pub async fn insert_events_many(c: &mut AnyConnection, es: &[HazardEvent]) -> Result<()> {
     for chunk in es.chunks(bulk_rows(c, 14)) {
         let sql = format!("INSERT INTO hazard_events ({EVENT_COLS}) VALUES {}", placeholders(chunk.len(), 14));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(crate::can_prepare_null_f64(c));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
             q = q
                 .bind(&e.id)
