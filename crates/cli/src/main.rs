@@ -237,6 +237,10 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
     if let Some(b) = banner {
         println!("{b}");
     }
+    // The classifier trains on first use (about half a second): do it now,
+    // off the request path, rather than inside the first report.
+    let warm = app.clone();
+    tokio::task::spawn_blocking(move || warm.knowledge.classify("配电箱未接地"));
     let metrics = anjian_web::metrics::Metrics::new();
     let router = anjian_web::router_with_metrics(
         app.clone(),
