@@ -117,13 +117,41 @@ fn view(app: &App, h: &Hazard, now: i64) -> HazardView {
     }
 }
 
-fn status_of(h: &Hazard) -> HazardStatus {
+/// The lifecycle status a hazard row is in.
+pub fn status_of(h: &Hazard) -> HazardStatus {
     HazardStatus {
         state: State::parse(&h.state).unwrap_or(State::Reported),
         deadline_ms: h.deadline_ms,
         extension_requested_until_ms: h.extension_until_ms,
         escalation_level: h.escalation_level.clamp(0, 255) as u8,
     }
+}
+
+/// Writes a lifecycle status back onto the row.
+pub fn set_status(h: &mut Hazard, s: &HazardStatus) {
+    h.state = s.state.as_str().into();
+    h.deadline_ms = s.deadline_ms;
+    h.extension_until_ms = s.extension_requested_until_ms;
+    h.escalation_level = i64::from(s.escalation_level);
+}
+
+/// The `data` of a lifecycle event: where the hazard stands after it.
+pub fn transition_data(h: &Hazard) -> serde_json::Value {
+    serde_json::json!({
+        "deadline_ms": h.deadline_ms, "extension_until_ms": h.extension_until_ms,
+        "escalation_level": h.escalation_level, "assignee_user_id": h.assignee_user_id,
+        "enterprise_id": h.enterprise_id,
+    })
+}
+
+/// The `data` of a hazard's `report` event.
+pub fn report_data(
+    channel: &str,
+    grade: Grade,
+    basis: Option<&MajorBasis>,
+    confidence: Option<f64>,
+) -> serde_json::Value {
+    serde_json::json!({"channel": channel, "grade": grade.as_str(), "basis": basis, "confidence": confidence})
 }
 
 // -------------------------------------------------------------- reporting
@@ -188,9 +216,13 @@ fn check_point(lng: Option<f64>, lat: Option<f64>) -> Result<Option<(f64, f64)>>
 }
 
 fn tracking_code() -> String {
-    // Unambiguous characters only (no 0/O, 1/I/L), 10 of them: ~50 bits.
+    tracking_code_from(crate::crypto::random_bytes::<10>())
+}
+
+/// A public tracking code from 10 random bytes: unambiguous characters only
+/// (no 0/O, 1/I/L), ~50 bits.
+pub fn tracking_code_from(bytes: [u8; 10]) -> String {
     const A: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let bytes = crate::crypto::random_bytes::<10>();
     bytes.iter().map(|b| A[*b as usize % A.len()] as char).collect()
 }
 
@@ -443,8 +475,7 @@ async fn create(
     hazards::insert(c, &h).await?;
     let actor = caller.cloned().unwrap_or_else(public_actor);
     let party = caller.map(party_of).unwrap_or(Party::System);
-    let data =
-        serde_json::json!({"channel": channel, "grade": grade.as_str(), "basis": basis, "confidence": confidence});
+    let data = report_data(channel, grade, basis.as_ref(), confidence);
     event(c, &h, &actor, party, "report", None, None, data, attachments, true).await?;
     audit::record::<(), _>(c, &actor, "report", "hazard", &h.id, None, Some(&audit_view(&h))).await?;
     // Classified and placed at an enterprise: dispatch at once (H3).
@@ -679,10 +710,7 @@ async fn apply(
         TransitionError::WrongParty { .. } => AppError::Forbidden,
         other => AppError::field("action", other.to_string()),
     })?;
-    h.state = next.state.as_str().into();
-    h.deadline_ms = next.deadline_ms;
-    h.extension_until_ms = next.extension_requested_until_ms;
-    h.escalation_level = i64::from(next.escalation_level);
+    set_status(&mut h, &next);
     h.updated_at = now;
     if next.state == State::Closed {
         h.closed_at = Some(now);
@@ -703,11 +731,7 @@ async fn apply(
     }
     hazards::update(c, &h).await?;
     let public = ev.is_public();
-    let data = serde_json::json!({
-        "deadline_ms": h.deadline_ms, "extension_until_ms": h.extension_until_ms,
-        "escalation_level": h.escalation_level, "assignee_user_id": h.assignee_user_id,
-        "enterprise_id": h.enterprise_id,
-    });
+    let data = transition_data(&h);
     event(c, &h, actor, party, ev.name(), Some(before.state.as_str()), note, data, attachments, public).await?;
     audit::record(c, actor, ev.name(), "hazard", &h.id, Some(&before_audit), Some(&audit_view(&h))).await?;
     after_transition(app, c, &h, &ev).await?;

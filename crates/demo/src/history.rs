@@ -21,8 +21,9 @@
 //!   is linked: co-occurrence analysis must find these and only these.
 
 use crate::{DemoCity, Enterprise};
+use anjian_app::hazards::{set_status, status_of, transition_data};
 use anjian_app::knowledge::{HazardKnowledge, Taxonomy};
-use anjian_domain::hazard::{self, Event, Grade, HazardStatus, Party, State};
+use anjian_domain::hazard::{self, Event, Grade, Party, State};
 use anjian_store::hazards::{Hazard, HazardEvent, Plan};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -126,6 +127,9 @@ fn domain_season(domain: &str, month: i8) -> f64 {
     }
 }
 
+/// Industries with their own type mix, and `public` for citizens' reports.
+const INDUSTRIES: [&str; 6] = ["construction", "hazardous_chemicals", "mining", "manufacturing", "trade", "public"];
+
 /// Overall reporting volume by calendar month (Spring Festival in February).
 const MONTH_VOLUME: [f64; 12] = [0.85, 0.55, 1.0, 1.1, 1.15, 1.1, 1.0, 0.95, 1.1, 1.1, 1.05, 0.95];
 
@@ -189,23 +193,6 @@ impl Pick {
     }
 }
 
-fn weighted<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [(T, f64)]) -> &'a T {
-    let total: f64 = xs.iter().map(|x| x.1).sum();
-    let mut x = rng.random_range(0.0..total);
-    for (v, w) in xs {
-        if x < *w {
-            return v;
-        }
-        x -= w;
-    }
-    &xs[xs.len() - 1].0
-}
-
-/// `YYYY-MM-DD` in Shanghai.
-fn local_date(ms: i64) -> String {
-    anjian_app::time::today_local(ms)
-}
-
 /// A standard normal draw (Box–Muller).
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
     let u1: f64 = rng.random_range(f64::EPSILON..1.0);
@@ -222,11 +209,6 @@ fn id_at(rng: &mut ChaCha8Rng, ms: i64) -> String {
     format!("{:08x}-{:04x}-7{a:03x}-{b:04x}-{c:012x}", ms >> 16, ms & 0xFFFF)
 }
 
-fn tracking(rng: &mut ChaCha8Rng) -> String {
-    const A: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    (0..10).map(|_| A[rng.random_range(0..A.len())] as char).collect()
-}
-
 /// The generator: an iterator, so two years of history never sit in memory
 /// at once.
 pub struct History<'a> {
@@ -237,8 +219,13 @@ pub struct History<'a> {
     enterprise_index: HashMap<&'a str, &'a Enterprise>,
     projects_of: HashMap<&'a str, Vec<usize>>,
     items_by_domain: HashMap<String, Pick>,
-    domain_pick: HashMap<(String, i8), Pick>,
-    regulators: HashMap<String, String>,
+    /// Domain choice per (industry in `INDUSTRIES`, month 1..=12).
+    domain_pick: Vec<Pick>,
+    /// Channels, and the inspection channels alone (for planted companions).
+    channels: Pick,
+    checks: Pick,
+    /// Who acts for the regulator in each region.
+    regulators: HashMap<&'a str, String>,
     grid_bbox: HashMap<&'a str, [f64; 4]>,
     /// (calendar month, start ms, end ms, hazards still to emit) per month.
     months: Vec<(i8, i64, i64, usize)>,
@@ -290,25 +277,43 @@ pub fn history(city: &DemoCity, seed: u64, spec: HistorySpec) -> History<'_> {
         v.extend(general.into_iter().map(|c| (c, 1.0)));
         v.extend(major.into_iter().map(|c| (c, w_major)));
     }
-    let mut domain_pick = HashMap::new();
-    for industry in ["construction", "hazardous_chemicals", "mining", "manufacturing", "trade", "public"] {
+    let mut domain_pick = Vec::new();
+    for industry in INDUSTRIES {
         for m in 1..=12i8 {
             let pairs = domain_weights(industry).iter().map(|(d, w)| (d.to_string(), w * domain_season(d, m)));
-            domain_pick.insert((industry.to_string(), m), Pick::new(pairs));
+            domain_pick.push(Pick::new(pairs));
         }
     }
+    let channel_pick = |cs: &[(&str, f64)]| Pick::new(cs.iter().map(|(c, w)| (c.to_string(), *w)));
     let mut projects_of: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, p) in city.projects.iter().enumerate() {
         projects_of.entry(p.contractor_id.as_str()).or_default().push(i);
     }
     // Who acts for the regulator in a region: a grid officer of the grid,
     // else an officer of an enclosing region, else the city bureau.
-    let mut regulators = HashMap::new();
+    let mut officers: HashMap<&str, &str> = HashMap::new();
     for u in &city.users {
         if let (Some(r), true) = (&u.region_code, u.role.is_regulator()) {
-            regulators.entry(r.clone()).or_insert_with(|| u.display_name.clone());
+            officers.entry(r.as_str()).or_insert(u.display_name.as_str());
         }
     }
+    let parents: HashMap<&str, Option<&str>> =
+        city.regions.iter().map(|r| (r.code.as_str(), r.parent_code.as_deref())).collect();
+    let regulators = city
+        .regions
+        .iter()
+        .map(|r| {
+            let mut code = Some(r.code.as_str());
+            let name = loop {
+                match code {
+                    Some(c) if officers.contains_key(c) => break officers[c].to_string(),
+                    Some(c) => code = parents.get(c).copied().flatten(),
+                    None => break "安澜市应急管理局".to_string(),
+                }
+            };
+            (r.code.as_str(), name)
+        })
+        .collect();
     let grid_bbox = city.grids().map(|g| (g.code.as_str(), g.bbox)).collect();
     // Month quotas: calendar volume × slow growth.
     let end_date: jiff::civil::Date = crate::TODAY.parse().expect("TODAY is a date");
@@ -347,6 +352,8 @@ pub fn history(city: &DemoCity, seed: u64, spec: HistorySpec) -> History<'_> {
         projects_of,
         items_by_domain: items_by_domain.into_iter().map(|(d, v)| (d, Pick::new(v))).collect(),
         domain_pick,
+        channels: channel_pick(CHANNELS),
+        checks: channel_pick(&CHANNELS[..4]),
         regulators,
         grid_bbox,
         months: quotas,
@@ -364,16 +371,7 @@ impl History<'_> {
     }
 
     fn regulator_name(&self, region: &str) -> String {
-        let mut code = region;
-        loop {
-            if let Some(n) = self.regulators.get(code) {
-                return n.clone();
-            }
-            match self.city.regions.iter().find(|r| r.code == code).and_then(|r| r.parent_code.as_deref()) {
-                Some(p) => code = p,
-                None => return "安澜市应急管理局".into(),
-            }
-        }
+        self.regulators.get(region).cloned().unwrap_or_else(|| "安澜市应急管理局".into())
     }
 
     fn item_for(&mut self, channel: &str, industry: &str, month: i8) -> String {
@@ -387,15 +385,15 @@ impl History<'_> {
         if !fitting.is_empty() {
             return fitting[self.rng.random_range(0..fitting.len())].to_string();
         }
-        let key = (if channel == "public" || channel == "hotline" { "public" } else { industry }).to_string();
-        let domain = self.domain_pick[&(key, month)].pick(&mut self.rng).to_string();
+        let key = if channel == "public" || channel == "hotline" { "public" } else { industry };
+        let i = INDUSTRIES.iter().position(|x| *x == key).unwrap_or(INDUSTRIES.len() - 1);
+        let domain = self.domain_pick[i * 12 + (month - 1) as usize].pick(&mut self.rng).to_string();
         self.items_by_domain[&domain].pick(&mut self.rng).to_string()
     }
 
-    fn describe(&mut self, channel: &str, item: &str) -> String {
-        let name = self.knowledge.item(item).map(|i| i.name).unwrap_or_default();
-        let domain = item.split('-').next().unwrap_or_default();
-        let place = places(domain)[self.rng.random_range(0..places(domain).len())];
+    fn describe(&mut self, channel: &str, item: &str, name: &str) -> String {
+        let places = places(item.split('-').next().unwrap_or_default());
+        let place = places[self.rng.random_range(0..places.len())];
         let body = match self.rng.random_range(0..5) {
             0 => format!("{place}{name}"),
             1 => format!("{place}发现{name}"),
@@ -417,8 +415,9 @@ impl History<'_> {
     /// One hazard at `e` of `item` reported at `at` through `channel`.
     fn hazard(&mut self, e: &Enterprise, item: &str, channel: &str, at: i64) -> HistoryItem {
         self.number += 1;
-        let description = self.describe(channel, item);
         let info = self.knowledge.item(item);
+        let name = info.as_ref().map(|i| i.name.clone()).unwrap_or_default();
+        let description = self.describe(channel, item, &name);
         let basis = self.knowledge.major_basis(item, &description);
         let default = info.as_ref().map(|i| i.default_grade).unwrap_or(Grade::General);
         let grade = if basis.is_some() { Grade::Major } else { default };
@@ -438,13 +437,13 @@ impl History<'_> {
             lon = (lon + self.rng.random_range(-0.0003..0.0003)).clamp(b[0] + 1e-6, b[2] - 1e-6);
             lat = (lat + self.rng.random_range(-0.0003..0.0003)).clamp(b[1] + 1e-6, b[3] - 1e-6);
         }
-        let day = local_date(at).replace('-', "");
+        let day = anjian_app::time::today_local(at).replace('-', "");
         let confidence =
             if channel == "enterprise_self_check" { None } else { Some(self.rng.random_range(0.62..0.99)) };
         let mut h = Hazard {
             id: id_at(&mut self.rng, at),
             code: format!("YH{day}-{:06}", self.number),
-            tracking_code: tracking(&mut self.rng),
+            tracking_code: anjian_app::hazards::tracking_code_from(self.rng.random()),
             channel: channel.into(),
             description,
             lon: Some(lon),
@@ -480,10 +479,8 @@ impl History<'_> {
             "public" => (Party::System, "公众".to_string()),
             _ => (Party::System, "系统".to_string()),
         };
-        let mut tl = Timeline { events: Vec::new(), status: HazardStatus::new(), end: self.end };
-        let data = serde_json::json!({
-            "channel": channel, "grade": grade.as_str(), "basis": basis, "confidence": confidence,
-        });
+        let mut tl = Timeline { events: Vec::new(), end: self.end };
+        let data = anjian_app::hazards::report_data(channel, grade, basis.as_ref(), confidence);
         tl.push(&mut self.rng, &h, at, report_party.0, &report_party.1, "report", None, data, true);
 
         // Dispatch (or dismissal of a public report).
@@ -530,7 +527,7 @@ impl History<'_> {
                     methods: "停用相关设施，按专项方案整改并经专业机构检测".into(),
                     funds: "企业自筹，已列入年度安全投入计划".into(),
                     responsible: head.clone(),
-                    deadline_on: local_date(deadline(start)),
+                    deadline_on: anjian_app::time::today_local(deadline(start)),
                     safety_measures: "整改区域设置警戒，停止相关作业，专人监护".into(),
                     emergency_plan: "启动现场处置方案，配备应急物资，明确疏散路线".into(),
                     submitted_by: None,
@@ -605,7 +602,6 @@ impl History<'_> {
 /// The events of one hazard so far, through the state machine.
 struct Timeline {
     events: Vec<HazardEvent>,
-    status: HazardStatus,
     end: i64,
 }
 
@@ -647,22 +643,14 @@ impl Timeline {
         if at >= self.end {
             return false;
         }
-        let Ok(next) = hazard::transition(&self.status, &ev, party, at) else { return false };
-        let before = self.status.state.as_str();
-        self.status = next;
-        h.state = self.status.state.as_str().into();
-        h.deadline_ms = self.status.deadline_ms;
-        h.extension_until_ms = self.status.extension_requested_until_ms;
-        h.escalation_level = i64::from(self.status.escalation_level);
+        let before = status_of(h);
+        let Ok(next) = hazard::transition(&before, &ev, party, at) else { return false };
+        set_status(h, &next);
         if matches!(ev, Event::Dispute) {
             h.enterprise_id = None;
         }
-        let public = ev.is_public();
-        let data = serde_json::json!({
-            "deadline_ms": h.deadline_ms, "extension_until_ms": h.extension_until_ms,
-            "escalation_level": h.escalation_level, "assignee_user_id": null, "enterprise_id": h.enterprise_id,
-        });
-        self.push(rng, h, at, party, actor, ev.name(), Some(before), data, public);
+        let data = transition_data(h);
+        self.push(rng, h, at, party, actor, ev.name(), Some(before.state.as_str()), data, ev.is_public());
         true
     }
 }
@@ -682,11 +670,11 @@ impl Iterator for History<'_> {
             if let Some(k) = self.queue.iter().position(|q| q.2 < stop) {
                 let (eid, item, at) = self.queue.swap_remove(k);
                 let e = self.enterprise_index[eid.as_str()];
-                let channel = *weighted(&mut self.rng, &CHANNELS[..4]);
+                let channel = CHANNELS[self.checks.index(&mut self.rng)].0;
                 return Some(self.hazard(e, &item, channel, at));
             }
             let e = self.enterprise_index[self.enterprises.pick(&mut self.rng)];
-            let channel = *weighted(&mut self.rng, CHANNELS);
+            let channel = CHANNELS[self.channels.index(&mut self.rng)].0;
             let at = self.rng.random_range(start..stop.max(start + 1));
             // Working hours mostly: shift night-time reports into the day.
             let at = at - at.rem_euclid(DAY) + (self.rng.random_range(0..10) * HOUR) + self.rng.random_range(0..HOUR);

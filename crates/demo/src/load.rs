@@ -90,15 +90,17 @@ pub async fn ensure_history(
         if batch.is_empty() {
             break;
         }
-        let hs: Vec<_> = batch.iter().map(|i| i.hazard.clone()).collect();
-        let es: Vec<_> = batch.iter().flat_map(|i| i.events.iter().cloned()).collect();
-        for i in &batch {
+        let (mut hs, mut es, mut plans) = (Vec::with_capacity(batch.len()), Vec::new(), Vec::new());
+        for i in batch {
             hasher.update(serde_json::to_vec(&i.hazard).map_err(|e| fail(e.to_string()))?);
             hasher.update(serde_json::to_vec(&i.events).map_err(|e| fail(e.to_string()))?);
+            hs.push(i.hazard);
+            es.extend(i.events);
+            plans.extend(i.plan);
         }
         anjian_store::hazards::insert_many(&mut tx, &hs).await.map_err(|e| fail(e.to_string()))?;
         anjian_store::hazards::insert_events_many(&mut tx, &es).await.map_err(|e| fail(e.to_string()))?;
-        for p in batch.iter().filter_map(|i| i.plan.as_ref()) {
+        for p in &plans {
             anjian_store::hazards::put_plan(&mut tx, p).await.map_err(|e| fail(e.to_string()))?;
         }
         hazards += hs.len();
