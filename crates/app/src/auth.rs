@@ -4,8 +4,9 @@
 //! session cookie; API tokens (`ajt_…`) are long-lived, named and revocable.
 //! Both are stored only as SHA-256 hashes.
 
-use crate::crypto::{hash_password, random_token, token_hash, verify_password};
+use crate::crypto::{Secrets, hash_password, random_token, token_hash, verify_password};
 use crate::{App, AppError, Caller, Result, audit};
+use anjian_domain::ids::MobileNumber;
 use anjian_domain::ids::RegionCode;
 use anjian_domain::role::{Role, Scope};
 use anjian_store::accounts::{self, ApiToken, Session, User};
@@ -171,6 +172,8 @@ pub struct NewUser {
     #[serde(default)]
     pub enterprise_ids: Vec<String>,
     pub password: String,
+    /// Mobile number for SMS notifications (optional; stored encrypted).
+    pub phone: Option<String>,
 }
 
 /// Creates an account. Super admins only (the CLI acts as the system).
@@ -187,7 +190,7 @@ pub async fn add_user(app: &App, caller: &Caller, u: &NewUser) -> Result<UserVie
 pub async fn add_user_with_hash(app: &App, caller: &Caller, u: &NewUser, hash: String) -> Result<UserView> {
     caller.require(caller.is_admin())?;
     let mut tx = app.db.begin().await?;
-    let view = insert_user(&mut tx, caller, u, hash).await?;
+    let view = insert_user(&mut tx, &app.secrets, caller, u, hash).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -200,7 +203,13 @@ pub fn validate_password(p: &str) -> Result<()> {
 }
 
 /// Validates and inserts a user inside an open transaction.
-pub async fn insert_user(c: &mut AnyConnection, caller: &Caller, u: &NewUser, hash: String) -> Result<UserView> {
+pub async fn insert_user(
+    c: &mut AnyConnection,
+    secrets: &Secrets,
+    caller: &Caller,
+    u: &NewUser,
+    hash: String,
+) -> Result<UserView> {
     let username = u.username.trim();
     if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
         return Err(AppError::field("username", "用户名不能为空、不能含空格，且不超过64个字符"));
@@ -243,10 +252,64 @@ pub async fn insert_user(c: &mut AnyConnection, caller: &Caller, u: &NewUser, ha
         disabled: 0,
         created_at: now_ms(),
     };
+    let phone = u.phone.as_deref().map(|p| MobileNumber::parse("phone", p)).transpose()?;
     accounts::insert_user(c, &user, &ents).await?;
+    if let Some(p) = &phone {
+        accounts::set_phone(c, &user.id, &app_phone(secrets, p), user.created_at).await?;
+    }
     let view = UserView::of(&user, ents);
     audit::record::<(), _>(c, caller, "create", "user", &user.id, None, Some(&view)).await?;
     Ok(view)
+}
+
+fn app_phone(secrets: &Secrets, p: &MobileNumber) -> accounts::Phone {
+    accounts::Phone { phone_enc: secrets.encrypt(p.expose()), phone_masked: p.masked() }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PhoneUpdate {
+    /// Mainland mobile number (`13800138000`, `+86 138 0013 8000`); null removes it.
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PhoneView {
+    pub user_id: String,
+    /// Masked (`138****8000`); null when none is set.
+    pub phone: Option<String>,
+}
+
+/// A user's mobile number, masked (the user or a super admin).
+pub async fn phone(app: &App, caller: &Caller, user_id: &str) -> Result<PhoneView> {
+    caller.require(caller.user_id == user_id || caller.is_admin())?;
+    let mut c = app.db.read().await?;
+    if accounts::user_by_id(&mut c, user_id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let p = accounts::phone_of(&mut c, user_id).await?;
+    Ok(PhoneView { user_id: user_id.into(), phone: p.map(|p| p.phone_masked) })
+}
+
+/// Sets or removes a user's mobile number (the user or a super admin); audited
+/// with masked values only.
+pub async fn set_phone(app: &App, caller: &Caller, user_id: &str, u: &PhoneUpdate) -> Result<PhoneView> {
+    caller.require(caller.user_id == user_id || caller.is_admin())?;
+    let phone = u.phone.as_deref().map(|p| MobileNumber::parse("phone", p)).transpose()?;
+    let mut tx = app.db.begin().await?;
+    if accounts::user_by_id(&mut tx, user_id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let before = accounts::phone_of(&mut tx, user_id).await?.map(|p| p.phone_masked);
+    match &phone {
+        Some(p) => accounts::set_phone(&mut tx, user_id, &app_phone(&app.secrets, p), now_ms()).await?,
+        None => {
+            accounts::clear_phone(&mut tx, user_id).await?;
+        }
+    }
+    let after = phone.as_ref().map(MobileNumber::masked);
+    audit::record(&mut tx, caller, "set_phone", "user", user_id, Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    Ok(PhoneView { user_id: user_id.into(), phone: after })
 }
 
 pub async fn list_users(app: &App, caller: &Caller, page: Page) -> Result<(Vec<UserView>, i64)> {

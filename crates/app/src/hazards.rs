@@ -865,7 +865,7 @@ pub(crate) async fn notify_users(
                 read_at: None,
             };
             notifications::insert(c, &n).await?;
-            crate::outbound::enqueue(c, &app.outbound, &n.id, n.created_at).await?;
+            crate::outbound::enqueue(c, &app.outbound, &n).await?;
         }
     }
     Ok(())

@@ -20,9 +20,9 @@ pub async fn run_due(app: &App, now: i64, limit: i64) -> Result<RunReport> {
     let claimed = jobs::claim_due(&app.db, now, LEASE_MS, limit).await?;
     let mut report = RunReport::default();
     for job in claimed {
-        let outcome = if job.kind == "webhook" {
+        let outcome = if job.kind == "webhook" || job.kind == "sms" {
             // External calls run outside the transaction; only the mark is transactional.
-            match crate::outbound::deliver(app, &job).await {
+            match crate::outbound::deliver_job(app, &job).await {
                 Ok(what) => {
                     let mut tx = app.db.begin().await?;
                     jobs::complete(&mut tx, &job.id, now_ms()).await?;

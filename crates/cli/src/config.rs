@@ -27,6 +27,14 @@ pub struct Config {
     pub trust_forwarded: bool,
     /// URLs that receive every notification as JSON (WeCom/DingTalk bridges, SMS gateways…).
     pub webhooks: Vec<String>,
+    /// SMS gateway: `POST` JSON `{"id","to","text"}` per text; none: no SMS.
+    pub sms_url: Option<String>,
+    /// Bearer token for the SMS gateway.
+    pub sms_token: Option<String>,
+    /// Notification kinds that are texted; empty: dispatch, listed, reminder, escalation, alarm.
+    pub sms_kinds: Vec<String>,
+    /// SMS signature (短信签名), shown as 【…】.
+    pub sms_signature: String,
     /// MQTT broker for device readings, e.g. `mqtt://127.0.0.1:1883`; none: HTTP ingest only.
     pub mqtt_url: Option<String>,
     /// MQTT client id: keep it stable, the broker keeps undelivered readings under it.
@@ -52,6 +60,9 @@ impl std::fmt::Debug for Config {
             .field("public_reports_per_minute", &self.public_reports_per_minute)
             .field("trust_forwarded", &self.trust_forwarded)
             .field("webhooks", &self.webhooks.len())
+            .field("sms_url", &self.sms_url)
+            .field("sms_token", &self.sms_token.as_ref().map(|_| "<hidden>"))
+            .field("sms_kinds", &self.sms_kinds)
             .field("mqtt_url", &self.mqtt_url)
             .field("ledger_origin", &self.ledger_origin)
             .field("ledger_witnesses", &self.ledger_witnesses.len())
@@ -71,6 +82,10 @@ impl Default for Config {
             public_reports_per_minute: 10,
             trust_forwarded: false,
             webhooks: vec![],
+            sms_url: None,
+            sms_token: None,
+            sms_kinds: vec![],
+            sms_signature: "安监".into(),
             mqtt_url: None,
             mqtt_client_id: "anjian-server".into(),
             mqtt_prefix: "anjian".into(),
@@ -123,7 +138,7 @@ impl Config {
         if let Some(k) = &self.secret_key {
             anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!("secret_key: {e}"))?;
         }
-        self.outbound().validate().map_err(|e| anyhow::anyhow!("webhooks: {e}"))?;
+        self.outbound()?.validate().map_err(|e| anyhow::anyhow!("webhooks/sms: {e}"))?;
         if let Some(u) = &self.mqtt_url {
             anjian_ingest::MqttConfig::from_url(u, &self.mqtt_client_id, &self.mqtt_prefix)
                 .map_err(|e| anyhow::anyhow!("mqtt_url: {e}"))?;
@@ -150,8 +165,16 @@ impl Config {
         }
     }
 
-    pub fn outbound(&self) -> anjian_app::outbound::Outbound {
-        anjian_app::outbound::Outbound { webhooks: self.webhooks.clone() }
+    pub fn outbound(&self) -> anyhow::Result<anjian_app::outbound::Outbound> {
+        use anjian_app::outbound::Outbound;
+        let sms = match &self.sms_url {
+            Some(u) => Some(
+                Outbound::http_sms(u, self.sms_token.clone(), self.sms_kinds.clone(), self.sms_signature.clone())
+                    .map_err(|e| anyhow::anyhow!("sms_url/sms_kinds: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(Outbound { webhooks: self.webhooks.clone(), sms })
     }
 
     pub fn database_url(&self) -> String {

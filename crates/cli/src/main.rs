@@ -196,6 +196,9 @@ enum UserCommand {
         enterprises: Vec<String>,
         #[arg(long)]
         display_name: Option<String>,
+        /// Mobile number for SMS notifications, e.g. 13800138000.
+        #[arg(long)]
+        phone: Option<String>,
         /// Read the password from the first line of standard input.
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -225,7 +228,7 @@ pub(crate) async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     ensure_data_dir(cfg)?;
     let url = cfg.database_url();
     let db = Db::open(&url).await.with_context(|| format!("无法打开数据库 {}", config::redact_url(&url)))?;
-    Ok(App::new(db, cfg.secrets()?).with_outbound(cfg.outbound()).with_ledger(cfg.ledger()))
+    Ok(App::new(db, cfg.secrets()?).with_outbound(cfg.outbound()?).with_ledger(cfg.ledger()))
 }
 
 async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result<()> {
@@ -326,7 +329,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User {
-            command: UserCommand::Add { db, username, role, region, enterprises, display_name, password_stdin },
+            command: UserCommand::Add { db, username, role, region, enterprises, display_name, phone, password_stdin },
         } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
             if !password_stdin {
@@ -336,7 +339,7 @@ async fn run() -> anyhow::Result<()> {
             std::io::stdin().lock().read_line(&mut line).context("无法读取标准输入")?;
             let password = line.trim_end_matches(['\r', '\n']).to_string();
             let app = open_app(&cfg).await?;
-            let u = auth::NewUser { username, display_name, role, region, enterprise_ids: enterprises, password };
+            let u = auth::NewUser { username, display_name, role, region, enterprise_ids: enterprises, password, phone };
             let view = auth::add_user(&app, &Caller::system(), &u).await.map_err(describe)?;
             println!("已创建用户 {} ({}), id {}", view.username, view.role_label, view.id);
             app.db.close().await;

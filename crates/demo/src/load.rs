@@ -291,8 +291,11 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> Result<(), String> {
             region: u.region_code.clone(),
             enterprise_ids: u.enterprise_ids.clone(),
             password: crate::DEMO_PASSWORD.into(),
+            // Demo accounts carry no phone numbers: a deployment that
+            // configures an SMS gateway must never text invented numbers.
+            phone: None,
         };
-        auth::insert_user(&mut tx, &sys, &nu, hash.clone()).await.map_err(|e| format!("user {}: {e}", u.username))?;
+        auth::insert_user(&mut tx, &app.secrets, &sys, &nu, hash.clone()).await.map_err(|e| format!("user {}: {e}", u.username))?;
     }
     let counts = serde_json::json!({
         "seed": seed,

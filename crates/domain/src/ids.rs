@@ -168,6 +168,49 @@ impl fmt::Debug for IdNumber {
     }
 }
 
+/// A mainland China mobile number (11 digits starting 13–19), the address an
+/// SMS gateway texts. Accepts `+86`/`86` prefixes and spaces or dashes;
+/// stored as the 11 digits. Personal data: `Debug` masks it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MobileNumber(String);
+
+impl MobileNumber {
+    pub fn parse(field: &str, input: &str) -> Result<Self, FieldError> {
+        let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let d = digits.strip_prefix("+86").or_else(|| digits.strip_prefix("0086")).unwrap_or(&digits);
+        let d = if d.len() == 13 { d.strip_prefix("86").unwrap_or(d) } else { d };
+        let b = d.as_bytes();
+        if b.len() != 11 || !b.iter().all(u8::is_ascii_digit) {
+            return Err(FieldError::new(field, "手机号码应为11位数字"));
+        }
+        if b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
+            return Err(FieldError::new(field, "手机号码应以13至19开头"));
+        }
+        Ok(Self(d.to_string()))
+    }
+
+    /// `138****8000`.
+    pub fn masked(&self) -> String {
+        format!("{}****{}", &self.0[..3], &self.0[7..])
+    }
+
+    /// The 11 digits, for the SMS gateway only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// E.164 form, `+8613800138000`.
+    pub fn e164(&self) -> String {
+        format!("+86{}", self.0)
+    }
+}
+
+impl fmt::Debug for MobileNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MobileNumber({})", self.masked())
+    }
+}
+
 /// Level of a node in the region tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -338,6 +381,22 @@ mod tests {
         assert_eq!(city.parent().unwrap().as_str(), "370000");
         assert!(RegionCode::parse("region", "37030").is_err());
         assert!(RegionCode::parse("region", "370012").is_err());
+    }
+
+    #[test]
+    fn mobile_numbers_normalise_and_mask() {
+        for ok in ["13800138000", "+86 138 0013 8000", "8613800138000", "0086-138-0013-8000", "19912345678"] {
+            let m = MobileNumber::parse("phone", ok).unwrap();
+            assert_eq!(m.expose().len(), 11, "{ok}");
+        }
+        let m = MobileNumber::parse("phone", "+8613800138000").unwrap();
+        assert_eq!(m.masked(), "138****8000");
+        assert_eq!(m.e164(), "+8613800138000");
+        assert_eq!(format!("{m:?}"), "MobileNumber(138****8000)");
+        for bad in ["", "1380013800", "138001380001", "12800138000", "23800138000", "1380013800x", "010-12345678"] {
+            let e = MobileNumber::parse("phone", bad).unwrap_err();
+            assert_eq!(e.field, "phone", "{bad}");
+        }
     }
 
     proptest! {

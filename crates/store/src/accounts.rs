@@ -207,3 +207,38 @@ pub async fn user_by_credential(
     let row: Option<Row> = sqlx::query_as(sql).bind(token_hash).bind(now).fetch_optional(c).await?;
     Ok(row.map(|r| (r.user, r.csrf)))
 }
+
+/// A user's mobile number: encrypted, with its masked form for display.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Phone {
+    pub phone_enc: Vec<u8>,
+    pub phone_masked: String,
+}
+
+/// Sets (or replaces) a user's mobile number.
+pub async fn set_phone(c: &mut AnyConnection, user_id: &str, p: &Phone, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO user_phones (user_id, phone_enc, phone_masked, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET phone_enc = excluded.phone_enc, phone_masked = excluded.phone_masked, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(user_id)
+    .bind(&p.phone_enc)
+    .bind(&p.phone_masked)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Removes a user's mobile number; true when there was one.
+pub async fn clear_phone(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM user_phones WHERE user_id = $1").bind(user_id).execute(c).await?.rows_affected() > 0)
+}
+
+pub async fn phone_of(c: &mut AnyConnection, user_id: &str) -> Result<Option<Phone>> {
+    Ok(sqlx::query_as("SELECT phone_enc, phone_masked FROM user_phones WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(c)
+        .await?)
+}

@@ -90,6 +90,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::create_token, auth::list_tokens))
         .routes(routes!(auth::revoke_token))
         .routes(routes!(users::list, users::create))
+        .routes(routes!(users::phone, users::set_phone))
         .routes(routes!(audit::list))
         .routes(routes!(regions::list, regions::create))
         .routes(routes!(regions::get))

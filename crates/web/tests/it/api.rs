@@ -86,6 +86,7 @@ impl TestApp {
                 region: region.map(Into::into),
                 enterprise_ids: ents,
                 password: PW.into(),
+                phone: None,
             };
             auth::add_user_with_hash(&app, &sys, &nu, hash.clone()).await.unwrap();
         }

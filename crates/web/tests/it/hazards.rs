@@ -352,7 +352,7 @@ both_backends! {
         tokio::spawn(async move { axum::serve(l, receiver).await });
 
         let e = Env::new(b, 100).await;
-        let app = e.app.clone().with_outbound(anjian_app::outbound::Outbound { webhooks: vec![url] });
+        let app = e.app.clone().with_outbound(anjian_app::outbound::Outbound { webhooks: vec![url], sms: None });
         let router = anjian_web::router(app.clone(), true);
         let (lng, lat, _) = e.grid_point();
         let req = Request::post("/api/v1/public/hazards")
@@ -372,6 +372,113 @@ both_backends! {
         assert_eq!(delivered.len(), first.failed + first.done);
         assert!(delivered[0]["title"].as_str().unwrap().contains("新隐患"), "{delivered:?}");
         assert!(delivered[0]["user"]["username"].is_string());
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn notifications_are_texted_to_recipients_with_a_mobile_number(b: Backend) {
+        use std::sync::{Arc, Mutex};
+        // A real HTTP SMS gateway on loopback that refuses its first call.
+        let got: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (g, n) = (got.clone(), calls.clone());
+        let gateway = axum::Router::new().route(
+            "/sms",
+            axum::routing::post(move |h: axum::http::HeaderMap, axum::Json(v): axum::Json<Value>| {
+                let (g, n) = (g.clone(), n.clone());
+                async move {
+                    if n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return StatusCode::BAD_GATEWAY;
+                    }
+                    let auth = h.get("authorization").map(|a| a.to_str().unwrap().to_string());
+                    g.lock().unwrap().push((auth, v));
+                    StatusCode::OK
+                }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/sms", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, gateway).await });
+
+        let e = Env::new(b, 100).await;
+        let sms = anjian_app::outbound::Outbound::http_sms(&url, Some("gw-token".into()), vec!["new_report".into()], "安监".into())
+            .unwrap();
+        let app = e.app.clone().with_outbound(anjian_app::outbound::Outbound { webhooks: vec![], sms: Some(sms) });
+        let e = Env { router: anjian_web::router(app.clone(), true), app, ..e };
+
+        // Phones: bad input is refused naming the field; only the user or an admin may set one.
+        let admin = e.login("admin").await;
+        let (_, users) = e.call(Method::GET, "/api/v1/users?per_page=200", Some(&admin), None, None).await;
+        let users = users["items"].as_array().unwrap().clone();
+        let id_of = |name: &str| users.iter().find(|u| u["username"] == name).unwrap()["id"].as_str().unwrap().to_string();
+        let city = id_of("city");
+        let (s, v) = e.call(Method::PUT, &format!("/api/v1/users/{city}/phone"), Some(&admin), Some(json!({"phone": "1380013800"})), None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone")), "{v}");
+        let grid = e.login("grid010101").await;
+        let (s, _) = e.call(Method::PUT, &format!("/api/v1/users/{city}/phone"), Some(&grid), Some(json!({"phone": "13800138000"})), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = e.call(Method::PUT, "/api/v1/users/nobody/phone", Some(&admin), Some(json!({"phone": "13800138000"})), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // Every supervisor gets a number, then the city supervisor removes theirs.
+        let mut numbers = std::collections::HashMap::new();
+        for (i, u) in users.iter().filter(|u| u["role"] != "enterprise-head" && u["role"] != "enterprise-staff").enumerate() {
+            let id = u["id"].as_str().unwrap();
+            let phone = format!("139{:08}", 10_000_000 + i);
+            let (s, v) = e.call(Method::PUT, &format!("/api/v1/users/{id}/phone"), Some(&admin), Some(json!({"phone": format!("+86 {phone}")})), None).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            assert_eq!(v["phone"], format!("{}****{}", &phone[..3], &phone[7..]));
+            numbers.insert(id.to_string(), phone);
+        }
+        let city_token = e.login("city").await;
+        let (s, v) = e.call(Method::PUT, &format!("/api/v1/users/{city}/phone"), Some(&city_token), Some(json!({"phone": null})), None).await;
+        assert_eq!((s, &v["phone"]), (StatusCode::OK, &Value::Null), "{v}");
+        let (_, v) = e.call(Method::GET, &format!("/api/v1/users/{city}/phone"), Some(&city_token), None, None).await;
+        assert_eq!(v["phone"], Value::Null);
+
+        // A public report notifies the closest supervisors; each with a number gets one text.
+        let (lng, lat, _) = e.grid_point();
+        let (s, _) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(json!({"description": "路边加油站旁有人违规动火切割", "lat": lat, "lng": lng})), None).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let notified: Vec<String> = {
+            let mut c = e.app.db.read().await.unwrap();
+            let rows: Vec<(String,)> = sqlx::query_as("SELECT user_id FROM notifications WHERE kind = 'new_report'").fetch_all(&mut *c).await.unwrap();
+            rows.into_iter().map(|r| r.0).collect()
+        };
+        let texted: Vec<&String> = notified.iter().filter(|u| numbers.contains_key(*u) && **u != city).collect();
+        assert!(!texted.is_empty(), "someone with a number was notified: {notified:?}");
+        let now = anjian_store::now_ms();
+        let first = anjian_app::scheduler::run_due(&e.app, now, 100).await.unwrap();
+        assert_eq!(first.failed, 1, "the gateway refused the first text: {first:?}");
+        let second = anjian_app::scheduler::run_due(&e.app, now + 10 * 60_000, 100).await.unwrap();
+        assert_eq!((second.done, second.failed), (1, 0), "the refused text is retried once");
+        let third = anjian_app::scheduler::run_due(&e.app, now + 20 * 60_000, 100).await.unwrap();
+        assert_eq!(third.done + third.failed, 0);
+        let delivered = got.lock().unwrap().clone();
+        assert_eq!(delivered.len(), texted.len(), "one text per recipient with a number, none twice: {delivered:?}");
+        let mut to: Vec<String> = delivered.iter().map(|(_, v)| v["to"].as_str().unwrap().to_string()).collect();
+        to.sort();
+        let mut want: Vec<String> = texted.iter().map(|u| format!("+86{}", numbers[*u])).collect();
+        want.sort();
+        assert_eq!(to, want);
+        for (auth, v) in &delivered {
+            assert_eq!(auth.as_deref(), Some("Bearer gw-token"));
+            assert!(v["text"].as_str().unwrap().starts_with("【安监】新隐患"), "{v}");
+            assert!(v["id"].is_string());
+        }
+
+        // Numbers are never stored or audited in clear.
+        let mut c = e.app.db.read().await.unwrap();
+        let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT phone_enc FROM user_phones").fetch_all(&mut *c).await.unwrap();
+        assert!(!rows.is_empty());
+        for (enc,) in rows {
+            assert!(!String::from_utf8_lossy(&enc).contains("139"), "encrypted");
+        }
+        let audit: Vec<(Option<String>,)> = sqlx::query_as("SELECT after_json FROM audit_log WHERE action = 'set_phone'").fetch_all(&mut *c).await.unwrap();
+        assert!(audit.len() > numbers.len());
+        assert!(audit.iter().all(|(a,)| a.as_deref().is_none_or(|a| !a.contains("1391"))), "{audit:?}");
+        drop(c);
         e.t.cleanup().await;
     }
 }
