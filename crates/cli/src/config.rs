@@ -23,6 +23,8 @@ pub struct Config {
     pub log: String,
     /// Anonymous (public) reports accepted per client IP per minute.
     pub public_reports_per_minute: u32,
+    /// Calculator requests (`/api/v1/calc/…`, no login) accepted per client IP per minute.
+    pub calc_per_minute: u32,
     /// Take the client IP from X-Forwarded-For (only behind a trusted proxy).
     pub trust_forwarded: bool,
     /// URLs that receive every notification as JSON (WeCom/DingTalk bridges, SMS gateways…).
@@ -58,6 +60,7 @@ impl std::fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("log", &self.log)
             .field("public_reports_per_minute", &self.public_reports_per_minute)
+            .field("calc_per_minute", &self.calc_per_minute)
             .field("trust_forwarded", &self.trust_forwarded)
             .field("webhooks", &self.webhooks.len())
             .field("sms_url", &self.sms_url)
@@ -80,6 +83,7 @@ impl Default for Config {
             cookie_secure: true,
             log: "info".into(),
             public_reports_per_minute: 10,
+            calc_per_minute: 600,
             trust_forwarded: false,
             webhooks: vec![],
             sms_url: None,
@@ -134,6 +138,9 @@ impl Config {
         }
         if self.public_reports_per_minute == 0 {
             anyhow::bail!("public_reports_per_minute 必须大于 0");
+        }
+        if self.calc_per_minute == 0 {
+            anyhow::bail!("calc_per_minute 必须大于 0");
         }
         if let Some(k) = &self.secret_key {
             anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!("secret_key: {e}"))?;

@@ -250,6 +250,7 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
         anjian_web::WebOptions {
             cookie_secure: cfg.cookie_secure,
             public_reports_per_minute: cfg.public_reports_per_minute,
+            calc_per_minute: cfg.calc_per_minute,
             trust_forwarded: cfg.trust_forwarded,
         },
         metrics.clone(),
@@ -339,7 +340,8 @@ async fn run() -> anyhow::Result<()> {
             std::io::stdin().lock().read_line(&mut line).context("无法读取标准输入")?;
             let password = line.trim_end_matches(['\r', '\n']).to_string();
             let app = open_app(&cfg).await?;
-            let u = auth::NewUser { username, display_name, role, region, enterprise_ids: enterprises, password, phone };
+            let u =
+                auth::NewUser { username, display_name, role, region, enterprise_ids: enterprises, password, phone };
             let view = auth::add_user(&app, &Caller::system(), &u).await.map_err(describe)?;
             println!("已创建用户 {} ({}), id {}", view.username, view.role_label, view.id);
             app.db.close().await;

@@ -2,6 +2,7 @@
 //! function takes values and returns values, so it is tested by unit and
 //! property tests beside the code.
 
+pub mod calc;
 pub mod error;
 pub mod geo;
 pub mod hazard;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub cookie_secure: bool,
     /// Per-IP limit on anonymous reports.
     pub public_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Per-IP limit on the login-free calculators.
+    pub calc_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Take the client address from X-Forwarded-For (behind a trusted proxy).
     pub trust_forwarded: bool,
 }
@@ -42,12 +44,14 @@ pub struct WebOptions {
     pub cookie_secure: bool,
     /// Anonymous reports per IP per minute.
     pub public_reports_per_minute: u32,
+    /// Calculator requests (`/api/v1/calc/…`, no login) per IP per minute.
+    pub calc_per_minute: u32,
     pub trust_forwarded: bool,
 }
 
 impl Default for WebOptions {
     fn default() -> Self {
-        WebOptions { cookie_secure: true, public_reports_per_minute: 10, trust_forwarded: false }
+        WebOptions { cookie_secure: true, public_reports_per_minute: 10, calc_per_minute: 600, trust_forwarded: false }
     }
 }
 
@@ -62,6 +66,7 @@ impl Default for WebOptions {
         (name = "hazards", description = "隐患排查治理"),
         (name = "public", description = "公众举报（无需登录）"),
         (name = "monitoring", description = "物联网监测与四级预警"),
+        (name = "calc", description = "标准计算器（无需登录、不存储数据）：GB 18218、GB/T 50107、JGJ 59、LEC、LS"),
         (name = "ledger", description = "存证账本：签名检查点、包含与一致性证明（C2SP tlog-tiles 位于 /ledger/）"),
     ),
     modifiers(&BearerAuth)
@@ -136,6 +141,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::witness))
         .routes(routes!(public::report))
         .routes(routes!(public::status))
+        .routes(routes!(calc::gb18218))
+        .routes(routes!(calc::substances))
+        .routes(routes!(calc::gb50107))
+        .routes(routes!(calc::jgj59))
+        .routes(routes!(calc::lec))
+        .routes(routes!(calc::ls))
 }
 
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
@@ -158,6 +169,8 @@ pub fn router_with(app: App, opts: WebOptions) -> Router {
 pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics) -> Router {
     let per_minute = std::num::NonZeroU32::new(opts.public_reports_per_minute.max(1)).expect("nonzero");
     let public_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
+    let calc_per_minute = std::num::NonZeroU32::new(opts.calc_per_minute.max(1)).expect("nonzero");
+    let calc_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(calc_per_minute)));
     let (api, doc) = api_router().split_for_parts();
     let state = AppState {
         app,
@@ -165,6 +178,7 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
         openapi_json: Arc::new(doc.to_pretty_json().unwrap_or_default()),
         cookie_secure: opts.cookie_secure,
         public_limiter,
+        calc_limiter,
         trust_forwarded: opts.trust_forwarded,
     };
     let api = api

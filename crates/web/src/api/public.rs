@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 /// The client address: the socket peer, or the first X-Forwarded-For hop
 /// when the server is configured to trust a proxy.
-fn client_ip(s: &AppState, req: &Request) -> IpAddr {
+pub(crate) fn client_ip(s: &AppState, req: &Request) -> IpAddr {
     if s.trust_forwarded {
         if let Some(ip) = req
             .headers()

@@ -25,7 +25,7 @@ impl Env {
         let app = App::new(t.db.clone(), Secrets::from_key(&[5; 32]));
         anjian_demo::load::ensure_loaded(&app, 11, DemoSize::Small).await.unwrap();
         let opts =
-            WebOptions { cookie_secure: true, public_reports_per_minute: public_per_minute, trust_forwarded: true };
+            WebOptions { public_reports_per_minute: public_per_minute, trust_forwarded: true, ..WebOptions::default() };
         let router = anjian_web::router_with(app.clone(), opts);
         Env { t, app, router, city: anjian_demo::generate(11, DemoSize::Small) }
     }

@@ -3,6 +3,7 @@
 //! HTTP API, on SQLite and PostgreSQL.
 
 mod api;
+mod calc;
 mod common;
 mod hazards;
 mod history;
