@@ -3,6 +3,7 @@
 
 mod backup;
 mod bench;
+mod bench_calc;
 mod bench_classify;
 mod bench_ledger;
 mod bench_reports;
@@ -160,6 +161,13 @@ enum BenchCommand {
     Classify {
         /// Seconds per phase.
         #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Standards-calculator throughput on one thread (GB 18218 with 20 substances, GB/T 50107
+    /// with 50 groups), against reading the same JSON request body alone.
+    Calc {
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
 }
@@ -403,6 +411,7 @@ async fn run() -> anyhow::Result<()> {
             bench_ledger::run(bench_ledger::Args { database, entries, proof_log, proofs }).await
         }
         Command::Bench { command: BenchCommand::Classify { seconds } } => bench_classify::run(seconds),
+        Command::Bench { command: BenchCommand::Calc { seconds } } => bench_calc::run(seconds),
         Command::Restore { db, from } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
             ensure_data_dir(&cfg)?;

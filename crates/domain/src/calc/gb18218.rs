@@ -130,6 +130,11 @@ pub struct Gb18218Table {
     data: Gb18218Data,
     /// Normalised key → indexes into `substances`.
     index: HashMap<String, Vec<usize>>,
+    /// Normalised table-3 name or CAS number → β (so an assessment does not
+    /// normalise the table-3 rows again for every substance).
+    table3: HashMap<String, f64>,
+    /// Table-1 row number → its table-3 β, for the rows table 3 names.
+    row_table3: HashMap<u32, f64>,
 }
 
 impl std::ops::Deref for Gb18218Table {
@@ -160,7 +165,20 @@ impl TryFrom<Gb18218Data> for Gb18218Table {
                 index.entry(k).or_default().push(i);
             }
         }
-        Ok(Gb18218Table { data, index })
+        let mut table3 = HashMap::new();
+        for b in &data.named_beta {
+            table3.entry(normalise(&b.name)).or_insert(b.beta);
+            if let Some(c) = &b.cas {
+                table3.entry(normalise(c)).or_insert(b.beta);
+            }
+        }
+        let mut table = Gb18218Table { data, index, table3, row_table3: HashMap::new() };
+        table.row_table3 =
+            table.substances.iter().filter_map(|s| table.table3_beta(substance_keys(s)).map(|b| (s.no, b))).collect();
+        if let Some((i, s)) = table.substances.iter().enumerate().find(|(_, s)| table.default_beta(s).is_none()) {
+            return Err(FieldError::new(format!("substances[{i}]"), format!("{}: 无法确定校正系数β", s.name)));
+        }
+        Ok(table)
     }
 }
 
@@ -237,6 +255,28 @@ impl Gb18218Table {
         data.try_into()
     }
 
+    /// β from table 3 for the first of `keys` (normalised) it names.
+    fn table3_beta(&self, mut keys: impl Iterator<Item = String>) -> Option<f64> {
+        keys.find_map(|k| self.table3.get(&k).copied())
+    }
+
+    /// The table-3 β of a table-1 row, if table 3 names it.
+    fn row_beta3(&self, s: &Substance) -> Option<f64> {
+        self.row_table3.get(&s.no).copied()
+    }
+
+    /// The β a table-1 row takes when the request does not say otherwise:
+    /// table 3, else the row's own β, else its class's.
+    pub fn default_beta(&self, s: &Substance) -> Option<(f64, BetaSource)> {
+        if let Some(b) = self.row_beta3(s) {
+            return Some((b, BetaSource::Table3));
+        }
+        if let Some(b) = s.beta {
+            return Some((b, BetaSource::Data));
+        }
+        s.class.as_deref().and_then(|c| self.class(c)).map(|c| (c.beta, BetaSource::Class))
+    }
+
     /// Look a substance up in table 1 by name, alias or CAS number.
     pub fn lookup(&self, query: &str) -> Lookup<'_> {
         match self.index.get(&normalise(query)).map(Vec::as_slice) {
@@ -272,6 +312,9 @@ impl Gb18218Data {
             if s.name.trim().is_empty() {
                 return Err(FieldError::new(format!("substances[{i}].name"), "名称不能为空"));
             }
+            if self.substances[..i].iter().any(|o| o.no == s.no) {
+                return Err(FieldError::new(format!("substances[{i}].no"), format!("序号重复: {}", s.no)));
+            }
             if !positive_finite(s.critical_t) {
                 return Err(FieldError::new(format!("substances[{i}].critical_t"), "临界量必须大于0"));
             }
@@ -284,9 +327,6 @@ impl Gb18218Data {
                 && self.class(c).is_none()
             {
                 return Err(FieldError::new(format!("substances[{i}].class"), format!("未知类别: {c}")));
-            }
-            if self.default_beta(s).is_none() {
-                return Err(FieldError::new(format!("substances[{i}]"), format!("{}: 无法确定校正系数β", s.name)));
             }
         }
         // α: every head count from 0 up to just past the highest bound falls in exactly one band.
@@ -331,26 +371,6 @@ impl Gb18218Data {
     }
 
     /// β from table 3 for a table-1 row (by any of its keys) or a bare name/CAS.
-    fn table3_beta<'k>(&self, mut keys: impl Iterator<Item = String> + 'k) -> Option<f64> {
-        keys.find_map(|k| {
-            self.named_beta
-                .iter()
-                .find(|b| normalise(&b.name) == k || b.cas.as_deref().is_some_and(|c| normalise(c) == k))
-                .map(|b| b.beta)
-        })
-    }
-
-    /// The β a table-1 row takes when the request does not say otherwise.
-    pub fn default_beta(&self, s: &Substance) -> Option<(f64, BetaSource)> {
-        if let Some(b) = self.table3_beta(substance_keys(s)) {
-            return Some((b, BetaSource::Table3));
-        }
-        if let Some(b) = s.beta {
-            return Some((b, BetaSource::Data));
-        }
-        s.class.as_deref().and_then(|c| self.class(c)).map(|c| (c.beta, BetaSource::Class))
-    }
-
     /// α for a head count.
     pub fn alpha_for(&self, people: u64) -> f64 {
         self.alpha.iter().find(|b| b.min <= people && b.max.is_none_or(|m| people <= m)).map_or(2.0, |b| b.alpha)
@@ -506,7 +526,7 @@ fn resolve(table: &Gb18218Table, i: usize, s: &SubstanceInput) -> Result<Substan
     };
 
     let table3 = match matched {
-        Some(row) => table.table3_beta(substance_keys(row)),
+        Some(row) => table.row_beta3(row),
         None => table.table3_beta(std::iter::once(normalise(name))),
     };
     let (beta, beta_source) = if let Some(b) = table3 {
