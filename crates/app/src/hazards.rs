@@ -553,7 +553,8 @@ async fn event(
         attachments: serde_json::to_string(attachments).unwrap_or_else(|_| "[]".into()),
         public: i64::from(public),
     };
-    hazards::append_event(c, &e).await?;
+    let seq = hazards::append_event(c, &e).await?;
+    let e = HazardEvent { seq, ..e };
     // On the evidence ledger in the same transaction: state names, photo
     // hashes, and the hash of the whole event (its note may name people).
     let content = serde_json::to_value(&e).map_err(|x| AppError::Internal(x.to_string()))?;

@@ -21,7 +21,7 @@ pub async fn put(c: &mut AnyConnection, a: &Attachment) -> Result<bool> {
         "INSERT INTO attachments (sha256, mime, size, content, exif_lat, exif_lon, exif_time, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
     )
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&a.sha256)
     .bind(&a.mime)
     .bind(a.size)

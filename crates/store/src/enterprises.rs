@@ -30,7 +30,7 @@ pub async fn insert(c: &mut AnyConnection, e: &Enterprise) -> Result<()> {
         "INSERT INTO enterprises (id, uscc, name, industry, address, lon, lat, region_code, scale, responsible, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&e.id)
     .bind(&e.uscc)
     .bind(&e.name)
@@ -54,7 +54,7 @@ pub async fn update(c: &mut AnyConnection, e: &Enterprise) -> Result<()> {
         "UPDATE enterprises SET uscc = $2, name = $3, industry = $4, address = $5, lon = $6, lat = $7, \
          region_code = $8, scale = $9, responsible = $10, updated_at = $11 WHERE id = $1",
     )
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&e.id)
     .bind(&e.uscc)
     .bind(&e.name)

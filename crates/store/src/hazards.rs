@@ -55,17 +55,16 @@ pub async fn insert(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
 /// Writes back every mutable field.
 pub async fn update(c: &mut AnyConnection, h: &Hazard) -> Result<()> {
     let r = sqlx::query(
-        "UPDATE hazards SET enterprise_id = $2, project_id = $3, taxonomy_item = $4, classify_confidence = $5, \
+        "UPDATE hazards SET enterprise_id = $2, project_id = $3, taxonomy_item = $4, classify_confidence = NULLIF($5, 'NaN'), \
          needs_classification = $6, grade = $7, grade_basis = $8, state = $9, deadline_ms = $10, extension_until_ms = $11, \
          escalation_level = $12, assignee_user_id = $13, updated_at = $14, closed_at = $15, reminded_at = $16, \
          region_code = $17, closeout_applied_at = $18, rechecked_at = $19 WHERE id = $1",
     )
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
     .bind(&h.id)
     .bind(&h.enterprise_id)
     .bind(&h.project_id)
     .bind(&h.taxonomy_item)
-    .bind(h.classify_confidence)
+    .bind(crate::opt_f64(h.classify_confidence)) // see "Optional floats" in lib.rs
     .bind(h.needs_classification)
     .bind(&h.grade)
     .bind(&h.grade_basis)
@@ -262,13 +261,30 @@ pub struct HazardEvent {
 const EVENT_COLS: &str = "id, hazard_id, seq, at, actor_id, actor_name, party, event, state_before, state_after, note, data, attachments, public";
 
 /// Appends an event with the next sequence number of its hazard.
+/// Appends an event as its hazard's next (`seq` is ignored and assigned in
+/// the same statement); returns the sequence number it got.
 pub async fn append_event(c: &mut AnyConnection, e: &HazardEvent) -> Result<i64> {
-    let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM hazard_events WHERE hazard_id = $1")
-        .bind(&e.hazard_id)
-        .fetch_one(&mut *c)
-        .await?;
-    insert_events_many(c, &[HazardEvent { seq, ..e.clone() }]).await?;
-    Ok(seq)
+    Ok(sqlx::query_scalar(
+        "INSERT INTO hazard_events (id, hazard_id, seq, at, actor_id, actor_name, party, event, state_before, \
+         state_after, note, data, attachments, public) VALUES ($1, $2, \
+         (SELECT COALESCE(MAX(seq), 0) + 1 FROM hazard_events WHERE hazard_id = $2), \
+         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
+    )
+    .bind(&e.id)
+    .bind(&e.hazard_id)
+    .bind(e.at)
+    .bind(&e.actor_id)
+    .bind(&e.actor_name)
+    .bind(&e.party)
+    .bind(&e.event)
+    .bind(&e.state_before)
+    .bind(&e.state_after)
+    .bind(&e.note)
+    .bind(&e.data)
+    .bind(&e.attachments)
+    .bind(e.public)
+    .fetch_one(c)
+    .await?)
 }
 
 pub async fn events_of(c: &mut AnyConnection, hazard_id: &str) -> Result<Vec<HazardEvent>> {
@@ -385,6 +401,12 @@ pub async fn put_listing(c: &mut AnyConnection, l: &Listing) -> Result<()> {
 
 /// `($1, …, $n), ($n+1, …)` for `rows` rows of `cols` placeholders.
 fn placeholders(rows: usize, cols: usize) -> String {
+    placeholders_nan_null(rows, cols, &[])
+}
+
+/// As [`placeholders`], with the 0-based columns in `optional_f64` written
+/// `NULLIF($k, 'NaN')`: they are bound with [`crate::opt_f64`].
+fn placeholders_nan_null(rows: usize, cols: usize, optional_f64: &[usize]) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         s.push_str(if r == 0 { "(" } else { ", (" });
@@ -392,7 +414,12 @@ fn placeholders(rows: usize, cols: usize) -> String {
             if k > 0 {
                 s.push_str(", ");
             }
-            s.push_str(&format!("${}", r * cols + k + 1));
+            let n = r * cols + k + 1;
+            if optional_f64.contains(&k) {
+                s.push_str(&format!("NULLIF(${n}, 'NaN')"));
+            } else {
+                s.push_str(&format!("${n}"));
+            }
         }
         s.push(')');
     }
@@ -415,9 +442,10 @@ fn bulk_rows(c: &AnyConnection, cols: usize) -> usize {
 /// history). The caller's transaction makes it all or nothing.
 pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
     for chunk in hs.chunks(bulk_rows(c, 29)) {
-        let sql = format!("INSERT INTO hazards ({COLS}) VALUES {}", placeholders(chunk.len(), 29));
-        // May bind a NULL f64: see "Unprepared statements" in lib.rs.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(crate::can_prepare_null_f64(c));
+        // lon, lat and classify_confidence are optional f64: see "Optional floats" in lib.rs.
+        let sql =
+            format!("INSERT INTO hazards ({COLS}) VALUES {}", placeholders_nan_null(chunk.len(), 29, &[5, 6, 11]));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for h in chunk {
             q = q
                 .bind(&h.id)
@@ -425,13 +453,13 @@ pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
                 .bind(&h.tracking_code)
                 .bind(&h.channel)
                 .bind(&h.description)
-                .bind(h.lon)
-                .bind(h.lat)
+                .bind(crate::opt_f64(h.lon))
+                .bind(crate::opt_f64(h.lat))
                 .bind(&h.region_code)
                 .bind(&h.enterprise_id)
                 .bind(&h.project_id)
                 .bind(&h.taxonomy_item)
-                .bind(h.classify_confidence)
+                .bind(crate::opt_f64(h.classify_confidence))
                 .bind(h.needs_classification)
                 .bind(&h.grade)
                 .bind(&h.grade_basis)
@@ -512,5 +540,6 @@ mod tests {
     fn placeholders_number_rows_then_columns() {
         assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(super::placeholders(1, 1), "($1)");
+        assert_eq!(super::placeholders_nan_null(2, 2, &[1]), "($1, NULLIF($2, 'NaN')), ($3, NULLIF($4, 'NaN'))");
     }
 }

@@ -6,18 +6,26 @@
 //! Reads go through [`Db::read`]; every multi-step write goes through one
 //! transaction from [`Db::begin`], so nothing is ever half-written.
 //!
-//! # Unprepared statements
+//! # Optional floats
 //!
 //! sqlx-core 0.9.0's `Any` driver declares a NULL `f64` as FLOAT4 (the
 //! `Real`/`Double` arms are swapped). PostgreSQL keeps the parameter types
 //! of a cached prepared statement, so once a connection has run a
 //! statement with a NULL coordinate, the next run with a value fails
-//! ("incorrect binary data format"). Every statement that may bind an
-//! `Option<f64>` is therefore sent unprepared on PostgreSQL
-//! (`.persistent(can_prepare_null_f64(c))`; SQLite is unaffected and keeps
-//! its prepared statements); the test
-//! `optional_coordinates_bind_after_a_null_on_one_connection` holds us to
-//! it. Remove the workaround when sqlx fixes the mapping.
+//! ("incorrect binary data format"). Two ways around it:
+//!
+//! - The hazard statements (the hot path of every report and transition)
+//!   never bind a NULL `f64`: an `Option<f64>` is bound through [`opt_f64`]
+//!   (None → NaN) into `NULLIF($n, 'NaN')`, which stores NULL on both
+//!   backends (SQLite also stores a bound NaN as NULL), so they stay
+//!   prepared and cached. Valid data never holds NaN: inputs are checked to
+//!   be finite.
+//! - The other statements that may bind an `Option<f64>` (registry,
+//!   devices, attachments: cold paths) are sent unprepared on PostgreSQL
+//!   (`.persistent(can_prepare_null_f64(c))`).
+//!
+//! The store test `optional_coordinates_bind_after_a_null_on_one_connection`
+//! holds us to both. Remove them when sqlx fixes the mapping.
 
 pub mod accounts;
 pub mod attachments;
@@ -40,9 +48,15 @@ pub mod testing;
 pub use error::StoreError;
 
 /// Whether a statement that may bind a NULL `f64` can be a cached prepared
-/// statement on this connection (see "Unprepared statements" above).
+/// statement on this connection (see "Optional floats" above).
 pub(crate) fn can_prepare_null_f64(c: &AnyConnection) -> bool {
     c.backend_name() != "PostgreSQL"
+}
+
+/// An optional float as a bindable `f64` (None → NaN), for a parameter
+/// written `NULLIF($n, 'NaN')` (see "Optional floats" above).
+pub(crate) fn opt_f64(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
 }
 pub use sqlx::{Any, AnyConnection, Error as SqlxError, Transaction};
 

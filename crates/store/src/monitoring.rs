@@ -30,7 +30,7 @@ pub async fn insert_device(c: &mut AnyConnection, d: &Device) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO devices ({DEVICE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     )))
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&d.id)
     .bind(&d.name)
     .bind(&d.device_type)
@@ -213,7 +213,7 @@ pub async fn insert_alarm(c: &mut AnyConnection, a: &Alarm) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO alarms ({ALARM_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     )))
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&a.id)
     .bind(&a.device_id)
     .bind(&a.rule_id)
@@ -242,7 +242,7 @@ pub async fn update_alarm(c: &mut AnyConnection, a: &Alarm) -> Result<()> {
         "UPDATE alarms SET open_key = $2, level = $3, state = $4, level_at = $5, last_value = $6, peak_value = $7, \
          acknowledged_by = $8, acknowledged_at = $9, cleared_by = $10, cleared_at = $11 WHERE id = $1",
     )
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&a.id)
     .bind(&a.open_key)
     .bind(&a.level)
@@ -316,7 +316,7 @@ pub struct AlarmEvent {
 
 pub async fn insert_alarm_event(c: &mut AnyConnection, e: &AlarmEvent) -> Result<()> {
     sqlx::query("INSERT INTO alarm_events (id, alarm_id, at, actor_name, event, level, value, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+        .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
         .bind(&e.id)
         .bind(&e.alarm_id)
         .bind(e.at)

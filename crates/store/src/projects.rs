@@ -29,7 +29,7 @@ pub async fn insert(c: &mut AnyConnection, p: &Project) -> Result<()> {
         "INSERT INTO projects (id, name, region_code, address, lon, lat, builder_id, contractor_id, supervisor_id, start_on, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&p.id)
     .bind(&p.name)
     .bind(&p.region_code)

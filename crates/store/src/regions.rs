@@ -33,7 +33,7 @@ pub async fn insert(c: &mut AnyConnection, r: &NewRegion, now: i64) -> Result<()
         "INSERT INTO regions (code, parent_code, name, level, geometry, centroid_lon, centroid_lat, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .persistent(crate::can_prepare_null_f64(c)) // see "Unprepared statements" in lib.rs
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&r.code)
     .bind(&r.parent_code)
     .bind(&r.name)

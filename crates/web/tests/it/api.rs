@@ -477,6 +477,9 @@ both_backends! {
         let west = ta.login("west").await;
         let (_, inbox) = ta.call(Method::GET, "/api/v1/notifications", Some(&west), None).await;
         let note_b = inbox[0]["id"].as_str().expect("west was notified").to_string();
+        let (_, us) = ta.call(Method::GET, "/api/v1/users?per_page=500", Some(&admin), None).await;
+        let user_b = us["items"].as_array().unwrap().iter().find(|u| u["username"] == "b-head").unwrap()["id"].as_str().unwrap().to_string();
+        let everyone_else = vec!["city", "east", "grid", "a-head", "a-staff"];
 
         let ent_b = ta.ent_b.clone();
         let body_ent = serde_json::to_value(enterprise_input(60, "379902001")).unwrap();
@@ -544,6 +547,8 @@ both_backends! {
             (Method::GET, "/api/v1/rule-templates", "/api/v1/rule-templates".into(), None, vec![]),
             (Method::GET, "/api/v1/taxonomy", "/api/v1/taxonomy".into(), None, vec![]),
             (Method::GET, "/api/v1/ledger/verify", "/api/v1/ledger/verify".into(), None, vec!["city", "east", "a-head"]),
+            (Method::GET, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), None, everyone_else.clone()),
+            (Method::PUT, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), Some(json!({"phone": "13800138000"})), everyone_else.clone()),
             // Own-account endpoints: no data of others to leak; anonymous is refused.
             (Method::POST, "/api/v1/attachments", "/api/v1/attachments".into(), None, vec![]),
             (Method::GET, "/api/v1/notifications", "/api/v1/notifications".into(), None, vec![]),
@@ -559,8 +564,9 @@ both_backends! {
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
                 let public_ledger = path.starts_with("/api/v1/ledger/") && path != "/api/v1/ledger/verify";
-                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") || path == "/api/v1/ingest" || public_ledger {
-                    continue; // anonymous by design (public reports, device ingest and the transparency log have their own tests)
+                let calculator = path.starts_with("/api/v1/calc/");
+                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") || path == "/api/v1/ingest" || public_ledger || calculator {
+                    continue; // anonymous by design (public reports, device ingest, the transparency log and the calculators have their own tests)
                 }
                 let covered = cases.iter().any(|(m, p, ..)| p == path && m.as_str().eq_ignore_ascii_case(method));
                 assert!(covered, "{method} {path} has no scope case: add one");

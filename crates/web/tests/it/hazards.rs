@@ -482,3 +482,28 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn each_event_on_the_ledger_hashes_the_event_as_stored(b: Backend) {
+        let e = Env::new(b, 100).await;
+        let (lng, lat, _) = e.grid_point();
+        let (s, v) = e.call(Method::POST, "/api/v1/public/hazards", None, Some(json!({"description": "厂房外墙脚手架连墙件缺失", "lat": lat, "lng": lng})), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let code = v["tracking_code"].as_str().unwrap();
+        let mut c = e.app.db.read().await.unwrap();
+        let h = anjian_store::hazards::by_tracking_code(&mut c, code).await.unwrap().unwrap();
+        let events = anjian_store::hazards::events_of(&mut c, &h.id).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].seq, 1);
+        let (record,): (String,) = sqlx::query_as("SELECT record FROM ledger_pending WHERE id = $1 UNION ALL SELECT record FROM ledger_entries WHERE id = $1")
+            .bind(&events[0].id)
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        let record: Value = serde_json::from_str(&record).unwrap();
+        let stored = anjian_app::ledger::content_hash(&serde_json::to_value(&events[0]).unwrap()).unwrap();
+        assert_eq!(record["content"], stored.as_str(), "anyone holding the event can check it against the log");
+        drop(c);
+        e.t.cleanup().await;
+    }
+}
