@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod monitoring;
 pub mod outbound;
 pub mod registry;
+pub mod risk;
 pub mod scheduler;
 pub mod time;
 

@@ -33,7 +33,7 @@ pub struct Outbound {
 pub struct Sms {
     pub sender: Arc<dyn SmsSender>,
     /// Notification kinds that are also texted (`dispatch`, `listed`,
-    /// `reminder`, `escalation`, `alarm`, `new_report`).
+    /// `reminder`, `escalation`, `alarm`, `new_report`, `hazard_source`).
     pub kinds: Vec<String>,
     /// The signature the carrier requires, shown as `【安监】` at the start.
     pub signature: String,
@@ -135,7 +135,8 @@ impl Outbound {
         signature: String,
     ) -> std::result::Result<Sms, String> {
         check_url("SMS gateway", url)?;
-        const KNOWN: [&str; 6] = ["dispatch", "listed", "reminder", "escalation", "alarm", "new_report"];
+        const KNOWN: [&str; 7] =
+            ["dispatch", "listed", "reminder", "escalation", "alarm", "new_report", "hazard_source"];
         if let Some(k) = kinds.iter().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!("unknown notification kind {k} (known: {})", KNOWN.join(", ")));
         }

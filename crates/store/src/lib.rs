@@ -42,6 +42,7 @@ pub mod notifications;
 pub mod people;
 pub mod projects;
 pub mod regions;
+pub mod risk;
 pub mod settings;
 pub mod testing;
 

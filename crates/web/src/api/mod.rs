@@ -15,6 +15,7 @@ pub mod people;
 pub mod projects;
 pub mod public;
 pub mod regions;
+pub mod risk;
 pub mod system;
 pub mod users;
 

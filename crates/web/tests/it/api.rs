@@ -480,6 +480,15 @@ both_backends! {
         let (_, us) = ta.call(Method::GET, "/api/v1/users?per_page=500", Some(&admin), None).await;
         let user_b = us["items"].as_array().unwrap().iter().find(|u| u["username"] == "b-head").unwrap()["id"].as_str().unwrap().to_string();
         let everyone_else = vec!["city", "east", "grid", "a-head", "a-staff"];
+        let unit_body = json!({"name": "液氨罐区", "kind": "storage", "exposed_people": 10, "substances": [{"name": "氨", "quantity_t": 20.0}]});
+        let (s, u) = ta.call(Method::POST, &format!("/api/v1/enterprises/{}/hazard-sources", ta.ent_b), Some(&admin), Some(unit_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{u}");
+        let unit_b = u["id"].as_str().unwrap().to_string();
+        let point_body = json!({"name": "液氨装卸", "location": "装卸台", "method": "ls", "factors": {"l": 3, "s": 4},
+            "measures": ["装卸前检查"], "responsible": "王五"});
+        let (s, p) = ta.call(Method::POST, &format!("/api/v1/enterprises/{}/risk-points", ta.ent_b), Some(&admin), Some(point_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let point_b = p["id"].as_str().unwrap().to_string();
 
         let ent_b = ta.ent_b.clone();
         let body_ent = serde_json::to_value(enterprise_input(60, "379902001")).unwrap();
@@ -547,6 +556,16 @@ both_backends! {
             (Method::GET, "/api/v1/rule-templates", "/api/v1/rule-templates".into(), None, vec![]),
             (Method::GET, "/api/v1/taxonomy", "/api/v1/taxonomy".into(), None, vec![]),
             (Method::GET, "/api/v1/ledger/verify", "/api/v1/ledger/verify".into(), None, vec!["city", "east", "a-head"]),
+            (Method::GET, "/api/v1/enterprises/{id}/hazard-sources", format!("/api/v1/enterprises/{ent_b}/hazard-sources"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/enterprises/{id}/hazard-sources", format!("/api/v1/enterprises/{ent_b}/hazard-sources"), Some(unit_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/hazard-sources", format!("/api/v1/hazard-sources?enterprise_id={ent_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/hazard-sources/{id}", format!("/api/v1/hazard-sources/{unit_b}"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/hazard-sources/{id}", format!("/api/v1/hazard-sources/{unit_b}"), Some(unit_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/enterprises/{id}/risk-points", format!("/api/v1/enterprises/{ent_b}/risk-points"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/enterprises/{id}/risk-points", format!("/api/v1/enterprises/{ent_b}/risk-points"), Some(point_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/risk-points", format!("/api/v1/risk-points?enterprise_id={ent_b}"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/risk-points/{id}", format!("/api/v1/risk-points/{point_b}"), Some(point_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/risk-map", format!("/api/v1/risk-map?enterprise_id={ent_b}"), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), None, everyone_else.clone()),
             (Method::PUT, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), Some(json!({"phone": "13800138000"})), everyone_else.clone()),
             // Own-account endpoints: no data of others to leak; anonymous is refused.

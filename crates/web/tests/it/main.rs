@@ -10,3 +10,4 @@ mod history;
 mod ledger;
 mod lifecycle;
 mod monitoring;
+mod risk;
