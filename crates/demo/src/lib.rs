@@ -5,6 +5,7 @@
 //! Same seed, same city, byte for byte.
 
 pub mod history;
+pub mod registers;
 pub mod load;
 
 use anjian_domain::ids::{IdNumber, Uscc};

@@ -13,6 +13,7 @@ use anjian_store::{enterprises, new_id, now_ms, people, projects, regions, setti
 
 const MARKER: &str = "demo_city";
 const HISTORY_MARKER: &str = "demo_history";
+const REGISTERS_MARKER: &str = "demo_registers";
 
 pub struct Summary {
     pub reused: bool,
@@ -40,8 +41,50 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summa
     let mut s = summary(&city, seed, reused);
     if size == DemoSize::Standard {
         s.hazards = ensure_history(app, &city, seed, HistorySpec::STANDARD).await?.hazards;
+        ensure_registers(app, &city, seed).await?;
     }
     Ok(s)
+}
+
+/// Loads the demo city's major hazard sources and risk points once (see
+/// [`crate::registers`]), in one transaction with one audit row. Returns
+/// (units, risk points).
+pub async fn ensure_registers(app: &App, city: &DemoCity, seed: u64) -> Result<(usize, usize), String> {
+    let mut c = app.db.read().await.map_err(|e| e.to_string())?;
+    let existing = settings::get(&mut c, REGISTERS_MARKER).await.map_err(|e| e.to_string())?;
+    drop(c);
+    if let Some(v) = existing {
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap_or_default();
+        return Ok((v["units"].as_u64().unwrap_or(0) as usize, v["risk_points"].as_u64().unwrap_or(0) as usize));
+    }
+    let fail = |e: String| format!("载入演示风险台账失败: {e}");
+    let now = now_ms();
+    let r = crate::registers::generate(city, seed, now);
+    let mut tx = app.db.begin().await.map_err(|e| fail(e.to_string()))?;
+    for (u, v) in &r.units {
+        anjian_store::risk::save_unit(&mut tx, u, v).await.map_err(|e| fail(e.to_string()))?;
+    }
+    for p in &r.points {
+        anjian_store::risk::save_point(&mut tx, p, true).await.map_err(|e| fail(e.to_string()))?;
+    }
+    let majors = r.units.iter().filter(|(u, _)| u.is_major == 1).count();
+    let counts =
+        serde_json::json!({"seed": seed, "units": r.units.len(), "major_units": majors, "risk_points": r.points.len()});
+    audit::record::<(), _>(
+        &mut tx,
+        &Caller::system(),
+        "demo_registers",
+        "demo_city",
+        &seed.to_string(),
+        None,
+        Some(&counts),
+    )
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    settings::set(&mut tx, REGISTERS_MARKER, &counts.to_string()).await.map_err(|e| fail(e.to_string()))?;
+    tx.commit().await.map_err(|e| fail(e.to_string()))?;
+    tracing::info!(units = r.units.len(), majors, risk_points = r.points.len(), "demo risk registers loaded");
+    Ok((r.units.len(), r.points.len()))
 }
 
 pub struct HistorySummary {
@@ -295,7 +338,9 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> Result<(), String> {
             // configures an SMS gateway must never text invented numbers.
             phone: None,
         };
-        auth::insert_user(&mut tx, &app.secrets, &sys, &nu, hash.clone()).await.map_err(|e| format!("user {}: {e}", u.username))?;
+        auth::insert_user(&mut tx, &app.secrets, &sys, &nu, hash.clone())
+            .await
+            .map_err(|e| format!("user {}: {e}", u.username))?;
     }
     let counts = serde_json::json!({
         "seed": seed,
