@@ -17,7 +17,20 @@ pub async fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<()> {
-    let entry = AuditEntry {
+    audit::insert(c, &entry(caller, action, entity, entity_id, before, after)).await?;
+    Ok(())
+}
+
+/// The audit row [`record`] writes (for writers that insert many at once).
+pub fn entry<B: Serialize, A: Serialize>(
+    caller: &Caller,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> AuditEntry {
+    AuditEntry {
         id: new_id(),
         at: now_ms(),
         actor_id: caller.actor_id(),
@@ -27,9 +40,7 @@ pub async fn record<B: Serialize, A: Serialize>(
         entity_id: entity_id.into(),
         before_json: before.map(|b| serde_json::to_string(b).unwrap_or_default()),
         after_json: after.map(|a| serde_json::to_string(a).unwrap_or_default()),
-    };
-    audit::insert(c, &entry).await?;
-    Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]

@@ -227,11 +227,12 @@ pub fn tracking_code_from(bytes: [u8; 10]) -> String {
 }
 
 /// Everything a new report needs, decided before the transaction commits.
-struct Placement {
-    region_code: String,
-    enterprise_id: Option<String>,
-    project_id: Option<String>,
-    point: Option<(f64, f64)>,
+#[derive(Clone)]
+pub(crate) struct Placement {
+    pub(crate) region_code: String,
+    pub(crate) enterprise_id: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) point: Option<(f64, f64)>,
 }
 
 /// Reports a hazard (H1). Returns the hazard; the same idempotency key
@@ -303,40 +304,42 @@ pub async fn report_public(
             return Ok(PublicReceipt { tracking_code: h.tracking_code });
         }
     }
-    let mut tx = app.db.begin().await?;
-    let region = grid_of(app, &mut tx, point.0, point.1)
-        .await?
-        .ok_or_else(|| AppError::field("lat", "该位置不在本平台管辖范围内"))?;
+    for (i, a) in input.attachments.iter().enumerate() {
+        let mut c = app.db.read().await?;
+        if anjian_store::attachments::get(&mut c, a).await?.is_none() {
+            return Err(AppError::field(&format!("attachments[{i}]"), "附件不存在，请先上传"));
+        }
+    }
+    let region = {
+        let mut c = app.db.read().await?;
+        grid_of(app, &mut c, point.0, point.1).await?
+    }
+    .ok_or_else(|| AppError::field("lat", "该位置不在本平台管辖范围内"))?;
     let placement = Placement { region_code: region, enterprise_id: None, project_id: None, point: Some(point) };
     let contact = input.contact.as_deref().filter(|c| !c.trim().is_empty()).map(|c| app.secrets.encrypt(c.trim()));
     let key = idempotency_key.map(|k| scoped_key(None, k));
-    let h = match create(
-        app,
-        &mut tx,
-        None,
-        "public",
-        &description,
+    // Classified here, on the request's own task; stored by the group-commit writer.
+    let assessed = assess(app, &description, None)?;
+    let draft = crate::report_queue::Draft {
+        description,
         placement,
-        None,
-        &input.attachments,
+        assessed,
+        attachments: input.attachments.clone(),
         contact,
-        key.clone(),
-    )
-    .await
-    {
+        idempotency_key: key.clone(),
+    };
+    match app.report_queue().submit(draft).await {
         Err(AppError::Conflict { .. }) if key.is_some() => {
             // A concurrent retry with the same key won the race: answer with its code.
-            drop(tx);
             let mut c = app.db.read().await?;
             let h = hazards::by_idempotency_key(&mut c, key.as_deref().unwrap_or_default())
                 .await?
                 .ok_or(AppError::NotFound)?;
-            return Ok(PublicReceipt { tracking_code: h.tracking_code });
+            Ok(PublicReceipt { tracking_code: h.tracking_code })
         }
-        other => other?,
-    };
-    tx.commit().await?;
-    Ok(PublicReceipt { tracking_code: h.tracking_code })
+        Err(e) => Err(e),
+        Ok(h) => Ok(PublicReceipt { tracking_code: h.tracking_code }),
+    }
 }
 
 fn check_key(key: &str) -> Result<()> {
@@ -424,58 +427,15 @@ async fn create(
         }
     }
     let now = now_ms();
-    // Classification: the reporter's choice, else the classifier's if confident.
-    let (item, confidence, needs) = match chosen_item {
-        Some(code) => {
-            app.knowledge
-                .item(code)
-                .ok_or_else(|| AppError::field("taxonomy_item", format!("未知隐患类别: {code}")))?;
-            (Some(code.to_string()), None, false)
-        }
-        None => match app.knowledge.classify(description).first() {
-            Some((code, conf)) if *conf >= app.knowledge.threshold() => (Some(code.clone()), Some(*conf), false),
-            Some((_, conf)) => (None, Some(*conf), true),
-            None => (None, None, true),
-        },
-    };
-    let (grade, basis) = grade_for(app, item.as_deref(), description);
-    let day = crate::time::today_local(now).replace('-', "");
+    let assessed = assess(app, description, chosen_item)?;
+    let (needs, grade, basis) = (assessed.needs, assessed.grade, assessed.basis.clone());
     let n = hazards::next_number(c, app.db.backend()).await?;
-    let mut h = Hazard {
-        id: new_id(),
-        code: format!("YH{day}-{n:06}"),
-        tracking_code: tracking_code(),
-        channel: channel.into(),
-        description: description.into(),
-        lon: p.point.map(|x| x.0),
-        lat: p.point.map(|x| x.1),
-        region_code: p.region_code,
-        enterprise_id: p.enterprise_id,
-        project_id: p.project_id,
-        taxonomy_item: item,
-        classify_confidence: confidence,
-        needs_classification: i64::from(needs),
-        grade: grade.as_str().into(),
-        grade_basis: basis.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()),
-        state: State::Reported.as_str().into(),
-        deadline_ms: None,
-        extension_until_ms: None,
-        escalation_level: 0,
-        assignee_user_id: None,
-        reporter_user_id: caller.and_then(|c| c.actor_id()),
-        reporter_contact_enc: contact,
-        idempotency_key,
-        reported_at: now,
-        updated_at: now,
-        closed_at: None,
-        reminded_at: None,
-        closeout_applied_at: None,
-        rechecked_at: None,
-    };
+    let reporter = caller.and_then(|c| c.actor_id());
+    let mut h = new_hazard(n, now, channel, description, p, &assessed, reporter, contact, idempotency_key);
     hazards::insert(c, &h).await?;
     let actor = caller.cloned().unwrap_or_else(public_actor);
     let party = caller.map(party_of).unwrap_or(Party::System);
-    let data = report_data(channel, grade, basis.as_ref(), confidence);
+    let data = report_data(channel, grade, basis.as_ref(), assessed.confidence);
     event(c, &h, &actor, party, "report", None, None, data, attachments, true).await?;
     audit::record::<(), _>(c, &actor, "report", "hazard", &h.id, None, Some(&audit_view(&h))).await?;
     // Classified and placed at an enterprise: dispatch at once (H3).
@@ -490,7 +450,84 @@ async fn create(
     Ok(h)
 }
 
-fn public_actor() -> Caller {
+/// A new hazard row, numbered `n`, as reported.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_hazard(
+    n: i64,
+    now: i64,
+    channel: &str,
+    description: &str,
+    p: Placement,
+    a: &Assessed,
+    reporter_user_id: Option<String>,
+    contact: Option<Vec<u8>>,
+    idempotency_key: Option<String>,
+) -> Hazard {
+    let day = crate::time::today_local(now).replace('-', "");
+    Hazard {
+        id: new_id(),
+        code: format!("YH{day}-{n:06}"),
+        tracking_code: tracking_code(),
+        channel: channel.into(),
+        description: description.into(),
+        lon: p.point.map(|x| x.0),
+        lat: p.point.map(|x| x.1),
+        region_code: p.region_code,
+        enterprise_id: p.enterprise_id,
+        project_id: p.project_id,
+        taxonomy_item: a.item.clone(),
+        classify_confidence: a.confidence,
+        needs_classification: i64::from(a.needs),
+        grade: a.grade.as_str().into(),
+        grade_basis: a.basis.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()),
+        state: State::Reported.as_str().into(),
+        deadline_ms: None,
+        extension_until_ms: None,
+        escalation_level: 0,
+        assignee_user_id: None,
+        reporter_user_id,
+        reporter_contact_enc: contact,
+        idempotency_key,
+        reported_at: now,
+        updated_at: now,
+        closed_at: None,
+        reminded_at: None,
+        closeout_applied_at: None,
+        rechecked_at: None,
+    }
+}
+
+/// What the platform makes of a report's text before storing it.
+pub(crate) struct Assessed {
+    pub(crate) item: Option<String>,
+    pub(crate) confidence: Option<f64>,
+    /// Waits for a person to classify it.
+    pub(crate) needs: bool,
+    pub(crate) grade: Grade,
+    pub(crate) basis: Option<MajorBasis>,
+}
+
+/// Classification (the reporter's choice, else the classifier's if
+/// confident) and grading by the determination rules.
+pub(crate) fn assess(app: &App, description: &str, chosen_item: Option<&str>) -> Result<Assessed> {
+    let (item, confidence, needs) = match chosen_item {
+        Some(code) => {
+            app.knowledge
+                .item(code)
+                .ok_or_else(|| AppError::field("taxonomy_item", format!("未知隐患类别: {code}")))?;
+            (Some(code.to_string()), None, false)
+        }
+        None => match app.knowledge.classify(description).first() {
+            Some((code, conf)) if *conf >= app.knowledge.threshold() => (Some(code.clone()), Some(*conf), false),
+            Some((_, conf)) => (None, Some(*conf), true),
+            None => (None, None, true),
+        },
+    };
+    let (grade, basis) = grade_for(app, item.as_deref(), description);
+    Ok(Assessed { item, confidence, needs, grade, basis })
+}
+
+pub(crate) fn public_actor() -> Caller {
     Caller { username: "public".into(), display_name: "公众".into(), ..Caller::system() }
 }
 
@@ -515,7 +552,7 @@ fn party_of(c: &Caller) -> Party {
     if c.role.is_regulator() { Party::Regulator } else { Party::Enterprise }
 }
 
-fn audit_view(h: &Hazard) -> serde_json::Value {
+pub(crate) fn audit_view(h: &Hazard) -> serde_json::Value {
     serde_json::json!({
         "code": h.code, "state": h.state, "grade": h.grade, "region_code": h.region_code,
         "enterprise_id": h.enterprise_id, "taxonomy_item": h.taxonomy_item, "deadline_ms": h.deadline_ms,
@@ -537,11 +574,33 @@ async fn event(
     attachments: &[String],
     public: bool,
 ) -> Result<()> {
-    let e = HazardEvent {
+    let e = event_row(h, actor, party, name, before, note, data, attachments, public, now_ms());
+    let seq = hazards::append_event(c, &e).await?;
+    let e = HazardEvent { seq, ..e };
+    anjian_store::ledger::enqueue(c, &event_pending(h, &e, actor, attachments)?).await?;
+    Ok(())
+}
+
+/// A timeline event of `h` as it stands after the event (its `seq` is
+/// assigned when stored).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn event_row(
+    h: &Hazard,
+    actor: &Caller,
+    party: Party,
+    name: &str,
+    before: Option<&str>,
+    note: Option<&str>,
+    data: serde_json::Value,
+    attachments: &[String],
+    public: bool,
+    at: i64,
+) -> HazardEvent {
+    HazardEvent {
         id: new_id(),
         hazard_id: h.id.clone(),
         seq: 0,
-        at: now_ms(),
+        at,
         actor_id: actor.actor_id(),
         actor_name: actor.display_name.clone(),
         party: format!("{party:?}").to_lowercase(),
@@ -552,25 +611,29 @@ async fn event(
         data: data.to_string(),
         attachments: serde_json::to_string(attachments).unwrap_or_else(|_| "[]".into()),
         public: i64::from(public),
-    };
-    let seq = hazards::append_event(c, &e).await?;
-    let e = HazardEvent { seq, ..e };
-    // On the evidence ledger in the same transaction: state names, photo
-    // hashes, and the hash of the whole event (its note may name people).
-    let content = serde_json::to_value(&e).map_err(|x| AppError::Internal(x.to_string()))?;
+    }
+}
+
+/// The evidence-ledger record of a stored event, queued in the event's
+/// transaction: state names, photo hashes, and the hash of the whole event
+/// (its note may name people).
+pub(crate) fn event_pending(
+    h: &Hazard,
+    e: &HazardEvent,
+    actor: &Caller,
+    attachments: &[String],
+) -> Result<anjian_store::ledger::Pending> {
+    let content = serde_json::to_value(e).map_err(|x| AppError::Internal(x.to_string()))?;
     let fields = serde_json::json!({
         "code": h.code, "from": e.state_before, "to": e.state_after, "party": e.party,
         "grade": h.grade, "attachments": attachments,
     });
-    let kind = format!("hazard.{name}");
+    let kind = format!("hazard.{}", e.event);
     let actor_id = crate::ledger::actor_of(actor);
-    crate::ledger::append(
-        c,
+    crate::ledger::pending(
         &e.id,
         &crate::ledger::Record { kind: &kind, subject: &h.id, actor: &actor_id, time_ms: e.at, fields, content },
     )
-    .await?;
-    Ok(())
 }
 
 // -------------------------------------------------------------- lifecycle
@@ -817,11 +880,23 @@ async fn supervisor_ids(c: &mut AnyConnection, region: &str) -> Result<Vec<Strin
 /// New reports that wait for a person: the grid's officers are told.
 async fn notify_supervisors_new(app: &App, c: &mut AnyConnection, h: &Hazard) -> Result<()> {
     let sups = notifications::supervisors_of(c, &h.region_code).await?;
-    // The closest level only (the list is ordered from the most specific).
-    let Some(closest) = sups.first().map(|(_, _, r)| r.clone()) else { return Ok(()) };
-    let to: Vec<String> = sups.into_iter().filter(|(_, _, r)| *r == closest).map(|(id, ..)| id).collect();
+    let to = closest_supervisors(&sups, &h.region_code);
+    let (title, body) = new_report_text(h);
+    notify(app, c, &to, "new_report", &title, &body, &h.id).await
+}
+
+/// Of supervisors (most specific region first, as the store lists them),
+/// those at the closest level overseeing `region`.
+pub(crate) fn closest_supervisors(sups: &[(String, String, String)], region: &str) -> Vec<String> {
+    let over = notifications::overseeing_regions(region);
+    let mine: Vec<&(String, String, String)> = sups.iter().filter(|(_, _, r)| over.contains(r)).collect();
+    let Some(closest) = mine.first().map(|(_, _, r)| r.clone()) else { return vec![] };
+    mine.into_iter().filter(|(_, _, r)| *r == closest).map(|(id, ..)| id.clone()).collect()
+}
+
+pub(crate) fn new_report_text(h: &Hazard) -> (String, String) {
     let what = if h.needs_classification != 0 { "待分类" } else { "待派发" };
-    notify(app, c, &to, "new_report", &format!("新隐患 {} {what}", h.code), &truncate(&h.description, 80), &h.id).await
+    (format!("新隐患 {} {what}", h.code), truncate(&h.description, 80))
 }
 
 /// The officer of the point's grid, or the closest officer above it.
@@ -852,24 +927,37 @@ pub(crate) async fn notify_users(
     body: &str,
     hazard_id: Option<&str>,
 ) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for u in to {
-        if seen.insert(u.clone()) {
-            let n = notifications::Notification {
-                id: new_id(),
-                user_id: u.clone(),
-                kind: kind.into(),
-                title: title.into(),
-                body: body.into(),
-                hazard_id: hazard_id.map(Into::into),
-                created_at: now_ms(),
-                read_at: None,
-            };
-            notifications::insert(c, &n).await?;
-            crate::outbound::enqueue(c, &app.outbound, &n).await?;
-        }
+    let rows = notification_rows(to, kind, title, body, hazard_id, now_ms());
+    notifications::insert_many(c, &rows).await?;
+    for n in &rows {
+        crate::outbound::enqueue(c, &app.outbound, n).await?;
     }
     Ok(())
+}
+
+/// One unread notification per distinct user.
+pub(crate) fn notification_rows(
+    to: &[String],
+    kind: &str,
+    title: &str,
+    body: &str,
+    hazard_id: Option<&str>,
+    now: i64,
+) -> Vec<notifications::Notification> {
+    let mut seen = std::collections::HashSet::new();
+    to.iter()
+        .filter(|u| seen.insert(u.as_str()))
+        .map(|u| notifications::Notification {
+            id: new_id(),
+            user_id: u.clone(),
+            kind: kind.into(),
+            title: title.into(),
+            body: body.into(),
+            hazard_id: hazard_id.map(Into::into),
+            created_at: now,
+            read_at: None,
+        })
+        .collect()
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -95,9 +95,13 @@ pub fn leaf_record(id: &str, r: &Record<'_>) -> Result<String> {
 /// log if and only if that transaction commits. `id` links the entry back to
 /// the business row (a hazard event id, an attachment hash …) and is unique.
 pub async fn append(c: &mut AnyConnection, id: &str, r: &Record<'_>) -> Result<()> {
-    let record = leaf_record(id, r)?;
-    store::enqueue(c, &Pending { id: id.into(), record, subject: r.subject.into(), created_at: r.time_ms }).await?;
+    store::enqueue(c, &pending(id, r)?).await?;
     Ok(())
+}
+
+/// The queued row of a record (for writers that insert many at once).
+pub fn pending(id: &str, r: &Record<'_>) -> Result<Pending> {
+    Ok(Pending { id: id.into(), record: leaf_record(id, r)?, subject: r.subject.into(), created_at: r.time_ms })
 }
 
 /// The actor field of a leaf for a caller.

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod monitoring;
 pub mod outbound;
 pub mod registry;
+mod report_queue;
 pub mod risk;
 pub mod scheduler;
 pub mod time;
@@ -37,6 +38,8 @@ pub struct App {
     pub outbound: outbound::Outbound,
     pub ledger: Arc<ledger::Ledger>,
     grids: Arc<RwLock<Option<Arc<hazards::GridIndex>>>>,
+    /// The group-commit writers of public reports, started on first use.
+    report_queue: Arc<std::sync::OnceLock<report_queue::ReportQueue>>,
 }
 
 impl App {
@@ -53,12 +56,15 @@ impl App {
             outbound: outbound::Outbound::default(),
             ledger: Arc::new(ledger::Ledger::default()),
             grids: Arc::new(RwLock::new(None)),
+            report_queue: Arc::new(std::sync::OnceLock::new()),
         }
     }
 
     /// Where notifications are delivered besides the inbox.
     pub fn with_outbound(mut self, outbound: outbound::Outbound) -> App {
         self.outbound = outbound;
+        // The writers deliver with the outbound they were started with.
+        self.report_queue = Arc::new(std::sync::OnceLock::new());
         self
     }
 
@@ -66,6 +72,11 @@ impl App {
     pub fn with_ledger(mut self, config: ledger::LedgerConfig) -> App {
         self.ledger = Arc::new(ledger::Ledger::new(config));
         self
+    }
+
+    /// The public-report writers (must be called inside the Tokio runtime).
+    pub(crate) fn report_queue(&self) -> &report_queue::ReportQueue {
+        self.report_queue.get_or_init(|| report_queue::ReportQueue::start(self.db.clone(), self.outbound.clone()))
     }
 
     /// The grid polygons for snapping points, loaded once.

@@ -251,7 +251,11 @@ pub async fn list_enterprises(app: &App, caller: &Caller, f: &EnterpriseFilter) 
 }
 
 /// Loads an enterprise the caller may see, or 404.
-pub(crate) async fn visible_enterprise(c: &mut AnyConnection, caller: &Caller, id: &str) -> Result<enterprises::Enterprise> {
+pub(crate) async fn visible_enterprise(
+    c: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<enterprises::Enterprise> {
     let e = enterprises::get(c, id).await?.ok_or(AppError::NotFound)?;
     let region = RegionCode::parse("region", &e.region_code).map_err(|e| AppError::Internal(e.to_string()))?;
     if caller.scope.allows(&region, Some(&e.id)) { Ok(e) } else { hidden() }

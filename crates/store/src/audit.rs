@@ -21,21 +21,28 @@ pub struct AuditEntry {
 const COLS: &str = "id, at, actor_id, actor_name, action, entity, entity_id, before_json, after_json";
 
 pub async fn insert(c: &mut AnyConnection, e: &AuditEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity, entity_id, before_json, after_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&e.id)
-    .bind(e.at)
-    .bind(&e.actor_id)
-    .bind(&e.actor_name)
-    .bind(&e.action)
-    .bind(&e.entity)
-    .bind(&e.entity_id)
-    .bind(&e.before_json)
-    .bind(&e.after_json)
-    .execute(c)
-    .await?;
+    insert_many(c, std::slice::from_ref(e)).await
+}
+
+/// Inserts entries with multi-row INSERTs (a batch of reports).
+pub async fn insert_many(c: &mut AnyConnection, es: &[AuditEntry]) -> Result<()> {
+    for chunk in es.chunks(crate::bulk_rows(c, 9)) {
+        let sql = format!("INSERT INTO audit_log ({COLS}) VALUES {}", crate::placeholders(chunk.len(), 9));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(&e.id)
+                .bind(e.at)
+                .bind(&e.actor_id)
+                .bind(&e.actor_name)
+                .bind(&e.action)
+                .bind(&e.entity)
+                .bind(&e.entity_id)
+                .bind(&e.before_json)
+                .bind(&e.after_json);
+        }
+        q.execute(&mut *c).await?;
+    }
     Ok(())
 }
 

@@ -298,6 +298,29 @@ pub async fn events_of(c: &mut AnyConnection, hazard_id: &str) -> Result<Vec<Haz
 
 /// The next hazard number: unique and increasing (gaps are possible when a
 /// transaction rolls back, as with any sequence).
+/// `n` next hazard numbers in one round trip (a batch of reports).
+pub async fn next_numbers(c: &mut AnyConnection, backend: crate::Backend, n: usize) -> Result<Vec<i64>> {
+    let n = n as i64;
+    match backend {
+        crate::Backend::Postgres => {
+            Ok(sqlx::query_scalar("SELECT nextval('hazard_number_seq') FROM generate_series(1, $1::int)")
+                .bind(n)
+                .fetch_all(c)
+                .await?)
+        }
+        crate::Backend::Sqlite => {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO counters (key, value) VALUES ('hazard_number', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = counters.value + $1 RETURNING value",
+            )
+            .bind(n)
+            .fetch_one(c)
+            .await?;
+            Ok((last - n + 1..=last).collect())
+        }
+    }
+}
+
 pub async fn next_number(c: &mut AnyConnection, backend: crate::Backend) -> Result<i64> {
     Ok(match backend {
         crate::Backend::Postgres => sqlx::query_scalar("SELECT nextval('hazard_number_seq')").fetch_one(c).await?,
@@ -399,52 +422,15 @@ pub async fn put_listing(c: &mut AnyConnection, l: &Listing) -> Result<()> {
     Ok(())
 }
 
-/// `($1, …, $n), ($n+1, …)` for `rows` rows of `cols` placeholders.
-fn placeholders(rows: usize, cols: usize) -> String {
-    placeholders_nan_null(rows, cols, &[])
-}
-
-/// As [`placeholders`], with the 0-based columns in `optional_f64` written
-/// `NULLIF($k, 'NaN')`: they are bound with [`crate::opt_f64`].
-fn placeholders_nan_null(rows: usize, cols: usize, optional_f64: &[usize]) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        s.push_str(if r == 0 { "(" } else { ", (" });
-        for k in 0..cols {
-            if k > 0 {
-                s.push_str(", ");
-            }
-            let n = r * cols + k + 1;
-            if optional_f64.contains(&k) {
-                s.push_str(&format!("NULLIF(${n}, 'NaN')"));
-            } else {
-                s.push_str(&format!("${n}"));
-            }
-        }
-        s.push(')');
-    }
-    s
-}
-
-/// Rows per INSERT. PostgreSQL: about 2,000 parameters (fewer round
-/// trips). SQLite: about 120 — sqlx asks SQLite for every parameter's `$N`
-/// name, which SQLite finds by scanning a list, so a statement's cost grows
-/// with the square of its parameters (500 rows of 29 took minutes for the
-/// demo history), while every statement also pays a hand-off to sqlx's
-/// SQLite worker thread (one row per statement: 29 s; ~120 parameters: see
-/// docs/benchmarks.md).
-fn bulk_rows(c: &AnyConnection, cols: usize) -> usize {
-    let params = if c.backend_name() == "SQLite" { 120 } else { 2_000 };
-    (params / cols).max(1)
-}
-
 /// Inserts many hazards with multi-row INSERTs (imports and the demo
 /// history). The caller's transaction makes it all or nothing.
 pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
-    for chunk in hs.chunks(bulk_rows(c, 29)) {
+    for chunk in hs.chunks(crate::bulk_rows(c, 29)) {
         // lon, lat and classify_confidence are optional f64: see "Optional floats" in lib.rs.
-        let sql =
-            format!("INSERT INTO hazards ({COLS}) VALUES {}", placeholders_nan_null(chunk.len(), 29, &[5, 6, 11]));
+        let sql = format!(
+            "INSERT INTO hazards ({COLS}) VALUES {}",
+            crate::placeholders_nan_null(chunk.len(), 29, &[5, 6, 11])
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for h in chunk {
             q = q
@@ -486,8 +472,8 @@ pub async fn insert_many(c: &mut AnyConnection, hs: &[Hazard]) -> Result<()> {
 /// Inserts events with the sequence numbers they carry (imports: the
 /// caller numbers each hazard's events 1, 2, …).
 pub async fn insert_events_many(c: &mut AnyConnection, es: &[HazardEvent]) -> Result<()> {
-    for chunk in es.chunks(bulk_rows(c, 14)) {
-        let sql = format!("INSERT INTO hazard_events ({EVENT_COLS}) VALUES {}", placeholders(chunk.len(), 14));
+    for chunk in es.chunks(crate::bulk_rows(c, 14)) {
+        let sql = format!("INSERT INTO hazard_events ({EVENT_COLS}) VALUES {}", crate::placeholders(chunk.len(), 14));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
             q = q
@@ -538,8 +524,8 @@ pub async fn reserve_numbers(c: &mut AnyConnection, backend: crate::Backend, n: 
 mod tests {
     #[test]
     fn placeholders_number_rows_then_columns() {
-        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(super::placeholders(1, 1), "($1)");
-        assert_eq!(super::placeholders_nan_null(2, 2, &[1]), "($1, NULLIF($2, 'NaN')), ($3, NULLIF($4, 'NaN'))");
+        assert_eq!(crate::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(crate::placeholders(1, 1), "($1)");
+        assert_eq!(crate::placeholders_nan_null(2, 2, &[1]), "($1, NULLIF($2, 'NaN')), ($3, NULLIF($4, 'NaN'))");
     }
 }

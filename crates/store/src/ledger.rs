@@ -55,13 +55,22 @@ pub struct Cosignature {
 
 /// Queues a record inside the caller's transaction.
 pub async fn enqueue(c: &mut AnyConnection, p: &Pending) -> Result<()> {
-    sqlx::query("INSERT INTO ledger_pending (id, record, subject, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(&p.id)
-        .bind(&p.record)
-        .bind(&p.subject)
-        .bind(p.created_at)
-        .execute(c)
-        .await?;
+    enqueue_many(c, std::slice::from_ref(p)).await
+}
+
+/// Queues many records with multi-row INSERTs (a batch of reports).
+pub async fn enqueue_many(c: &mut AnyConnection, ps: &[Pending]) -> Result<()> {
+    for chunk in ps.chunks(crate::bulk_rows(c, 4)) {
+        let sql = format!(
+            "INSERT INTO ledger_pending (id, record, subject, created_at) VALUES {}",
+            crate::placeholders(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for p in chunk {
+            q = q.bind(&p.id).bind(&p.record).bind(&p.subject).bind(p.created_at);
+        }
+        q.execute(&mut *c).await?;
+    }
     Ok(())
 }
 

@@ -54,6 +54,45 @@ pub(crate) fn can_prepare_null_f64(c: &AnyConnection) -> bool {
     c.backend_name() != "PostgreSQL"
 }
 
+/// `($1, …, $n), ($n+1, …)` for `rows` rows of `cols` placeholders.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    placeholders_nan_null(rows, cols, &[])
+}
+
+/// As [`placeholders`], with the 0-based columns in `optional_f64` written
+/// `NULLIF($k, 'NaN')`: they are bound with [`crate::opt_f64`].
+pub(crate) fn placeholders_nan_null(rows: usize, cols: usize, optional_f64: &[usize]) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for k in 0..cols {
+            if k > 0 {
+                s.push_str(", ");
+            }
+            let n = r * cols + k + 1;
+            if optional_f64.contains(&k) {
+                s.push_str(&format!("NULLIF(${n}, 'NaN')"));
+            } else {
+                s.push_str(&format!("${n}"));
+            }
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Rows per INSERT. PostgreSQL: about 2,000 parameters (fewer round
+/// trips). SQLite: about 120 — sqlx asks SQLite for every parameter's `$N`
+/// name, which SQLite finds by scanning a list, so a statement's cost grows
+/// with the square of its parameters (500 rows of 29 took minutes for the
+/// demo history), while every statement also pays a hand-off to sqlx's
+/// SQLite worker thread (one row per statement: 29 s; ~120 parameters: see
+/// docs/benchmarks.md).
+pub(crate) fn bulk_rows(c: &AnyConnection, cols: usize) -> usize {
+    let params = if c.backend_name() == "SQLite" { 120 } else { 2_000 };
+    (params / cols).max(1)
+}
+
 /// An optional float as a bindable `f64` (None → NaN), for a parameter
 /// written `NULLIF($n, 'NaN')` (see "Optional floats" above).
 pub(crate) fn opt_f64(v: Option<f64>) -> f64 {

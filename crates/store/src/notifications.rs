@@ -16,18 +16,29 @@ pub struct Notification {
 }
 
 pub async fn insert(c: &mut AnyConnection, n: &Notification) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO notifications (id, user_id, kind, title, body, hazard_id, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
-    )
-    .bind(&n.id)
-    .bind(&n.user_id)
-    .bind(&n.kind)
-    .bind(&n.title)
-    .bind(&n.body)
-    .bind(&n.hazard_id)
-    .bind(n.created_at)
-    .execute(c)
-    .await?;
+    insert_many(c, std::slice::from_ref(n)).await
+}
+
+/// Inserts unread notifications with multi-row INSERTs (a batch of reports).
+pub async fn insert_many(c: &mut AnyConnection, ns: &[Notification]) -> Result<()> {
+    for chunk in ns.chunks(crate::bulk_rows(c, 7)) {
+        let sql = format!(
+            "INSERT INTO notifications (id, user_id, kind, title, body, hazard_id, created_at) VALUES {}",
+            crate::placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in chunk {
+            q = q
+                .bind(&n.id)
+                .bind(&n.user_id)
+                .bind(&n.kind)
+                .bind(&n.title)
+                .bind(&n.body)
+                .bind(&n.hazard_id)
+                .bind(n.created_at);
+        }
+        q.execute(&mut *c).await?;
+    }
     Ok(())
 }
 
@@ -54,10 +65,13 @@ pub async fn mark_read(c: &mut AnyConnection, user_id: &str, id: &str, now: i64)
 
 /// Users who supervise `region_code`: regulators whose region contains it.
 pub async fn supervisors_of(c: &mut AnyConnection, region_code: &str) -> Result<Vec<(String, String, String)>> {
-    // A regulator's region R contains the point when the point's code starts
-    // with R's significant prefix; compute candidates from the code's ancestors.
+    supervisors_of_many(c, &[region_code]).await
+}
+
+/// The region codes whose regulators oversee `code`: the code itself and its
+/// ancestors (grid, community, street, district, city, province).
+pub fn overseeing_regions(code: &str) -> Vec<String> {
     let mut prefixes = Vec::new();
-    let code = region_code;
     for len in [15usize, 12, 9, 6] {
         if code.len() >= len {
             prefixes.push(code[..len].to_string());
@@ -71,6 +85,19 @@ pub async fn supervisors_of(c: &mut AnyConnection, region_code: &str) -> Result<
     }
     prefixes.sort();
     prefixes.dedup();
+    prefixes
+}
+
+/// Active supervisors (id, role, region) overseeing any of `codes`, the
+/// most specific region first; one query for a batch. Keep those of one
+/// code with [`overseeing_regions`].
+pub async fn supervisors_of_many(c: &mut AnyConnection, codes: &[&str]) -> Result<Vec<(String, String, String)>> {
+    let mut prefixes: Vec<String> = codes.iter().flat_map(|c| overseeing_regions(c)).collect();
+    prefixes.sort();
+    prefixes.dedup();
+    if prefixes.is_empty() {
+        return Ok(vec![]);
+    }
     let ps: Vec<String> = (1..=prefixes.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT id, role, region_code FROM users WHERE disabled = 0 AND role IN ('city-supervisor', 'region-officer') \

@@ -507,3 +507,51 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn a_burst_of_public_reports_is_stored_completely_and_once(b: Backend) {
+        let e = Env::new(b, 100_000).await;
+        let points: Vec<(f64, f64)> = e.city.grids().take(40).map(|g| (g.centroid[0], g.centroid[1])).collect();
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..300usize {
+            let router = e.router.clone();
+            let (lng, lat) = points[i % points.len()];
+            // Every tenth request is a retry of the same report (same key).
+            let key = if i % 10 == 0 { "burst-retry".to_string() } else { format!("burst-{i}") };
+            set.spawn(async move {
+                let req = Request::post("/api/v1/public/hazards")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("idempotency-key", key.clone())
+                    .header("x-forwarded-for", format!("198.51.100.{}", i % 250))
+                    .body(Body::from(json!({"description": format!("第{i}号：楼道堆放杂物堵塞安全出口"), "lat": lat, "lng": lng}).to_string()))
+                    .unwrap();
+                let res = router.oneshot(req).await.unwrap();
+                let s = res.status();
+                let v: Value = serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap()).unwrap();
+                (key, s, v["tracking_code"].as_str().unwrap_or_default().to_string())
+            });
+        }
+        let mut codes = std::collections::HashMap::<String, std::collections::HashSet<String>>::new();
+        while let Some(r) = set.join_next().await {
+            let (key, s, code) = r.unwrap();
+            assert_eq!(s, StatusCode::CREATED);
+            codes.entry(key).or_default().insert(code);
+        }
+        assert_eq!(codes["burst-retry"].len(), 1, "one key, one report: {:?}", codes["burst-retry"]);
+        let distinct = 270 + 1;
+        assert_eq!(codes.len(), distinct);
+        assert_eq!(e.hazard_count().await, distinct as i64);
+        let mut c = e.app.db.read().await.unwrap();
+        let q = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        assert_eq!(q("SELECT COUNT(DISTINCT code) FROM hazards").fetch_one(&mut *c).await.unwrap(), distinct as i64, "numbers are unique");
+        assert_eq!(q("SELECT COUNT(*) FROM hazard_events WHERE seq = 1 AND event = 'report'").fetch_one(&mut *c).await.unwrap(), distinct as i64);
+        assert_eq!(q("SELECT COUNT(*) FROM hazard_events").fetch_one(&mut *c).await.unwrap(), distinct as i64);
+        assert_eq!(q("SELECT COUNT(*) FROM audit_log WHERE action = 'report' AND entity = 'hazard'").fetch_one(&mut *c).await.unwrap(), distinct as i64);
+        let ledgered = q("SELECT (SELECT COUNT(*) FROM ledger_pending WHERE record LIKE '%hazard.report%') + (SELECT COUNT(*) FROM ledger_entries WHERE record LIKE '%hazard.report%')");
+        assert_eq!(ledgered.fetch_one(&mut *c).await.unwrap(), distinct as i64, "every event is on the ledger");
+        let unnotified = q("SELECT COUNT(*) FROM hazards h WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.hazard_id = h.id AND n.kind = 'new_report')");
+        assert_eq!(unnotified.fetch_one(&mut *c).await.unwrap(), 0, "every report reached its grid's officers");
+        drop(c);
+        e.t.cleanup().await;
+    }
+}
