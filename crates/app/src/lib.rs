@@ -3,6 +3,7 @@
 //! the field), reads or writes through `anjian-store` in one transaction, and
 //! writes the audit trail in that same transaction. No HTTP here.
 
+pub mod analytics;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

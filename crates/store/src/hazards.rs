@@ -298,6 +298,39 @@ pub async fn events_of(c: &mut AnyConnection, hazard_id: &str) -> Result<Vec<Haz
 
 /// The next hazard number: unique and increasing (gaps are possible when a
 /// transaction rolls back, as with any sequence).
+/// One hazard as analytics sees it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Occurrence {
+    pub enterprise_id: Option<String>,
+    pub taxonomy_item: Option<String>,
+    pub region_code: String,
+    pub reported_at: i64,
+}
+
+/// Every hazard the scope may see under a region prefix and reported in
+/// `[since, until)`, dismissed reports left out (they were not hazards).
+pub async fn occurrences(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    region_prefix: Option<&str>,
+    since: i64,
+    until: i64,
+) -> Result<Vec<Occurrence>> {
+    let mut f = Filter::new();
+    f.scope(scope, "region_code", &["enterprise_id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("region_code", p);
+    }
+    f.and("reported_at >= {}", Bind::Int(since));
+    f.and("reported_at < {}", Bind::Int(until));
+    f.and_raw("state <> 'dismissed'");
+    let sql = format!(
+        "SELECT enterprise_id, taxonomy_item, region_code, reported_at FROM hazards{} ORDER BY reported_at",
+        f.where_sql()
+    );
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
+}
+
 /// `n` next hazard numbers in one round trip (a batch of reports).
 pub async fn next_numbers(c: &mut AnyConnection, backend: crate::Backend, n: usize) -> Result<Vec<i64>> {
     let n = n as i64;

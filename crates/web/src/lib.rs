@@ -66,6 +66,7 @@ impl Default for WebOptions {
         (name = "hazards", description = "隐患排查治理"),
         (name = "public", description = "公众举报（无需登录）"),
         (name = "monitoring", description = "物联网监测与四级预警"),
+        (name = "analytics", description = "统计分析：隐患共现、分区域预测与回测"),
         (name = "risk", description = "风险分级管控：重大危险源（GB 18218）、风险点（LEC/LS）与四色风险图"),
         (name = "calc", description = "标准计算器（无需登录、不存储数据）：GB 18218、GB/T 50107、JGJ 59、LEC、LS"),
         (name = "ledger", description = "存证账本：签名检查点、包含与一致性证明（C2SP tlog-tiles 位于 /ledger/）"),
@@ -142,6 +143,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::witness))
         .routes(routes!(public::report))
         .routes(routes!(public::status))
+        .routes(routes!(analytics::co_occurrence))
+        .routes(routes!(analytics::forecast))
         .routes(routes!(risk::units_of, risk::add_unit))
         .routes(routes!(risk::units))
         .routes(routes!(risk::unit, risk::update_unit))

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per resource. Handlers extract,
 //! call one use case, and map the result.
 
+pub mod analytics;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

@@ -2,6 +2,7 @@
 //! stack instead of five): each module covers one capability through the
 //! HTTP API, on SQLite and PostgreSQL.
 
+mod analytics;
 mod api;
 mod calc;
 mod common;
