@@ -20,10 +20,10 @@ fn region_for(caller: &Caller, asked: Option<&str>) -> Result<Option<RegionCode>
         Some(r) => Some(RegionCode::parse("region", r)?),
         None => caller.region_code.as_deref().map(|r| RegionCode::parse("region", r)).transpose()?,
     };
-    if let Some(r) = &region {
-        if !caller.scope.allows_region(r) {
-            return Err(AppError::NotFound);
-        }
+    if let Some(r) = &region
+        && !caller.scope.allows_region(r)
+    {
+        return Err(AppError::NotFound);
     }
     Ok(region)
 }

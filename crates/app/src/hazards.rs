@@ -292,10 +292,10 @@ pub async fn report_public(
 ) -> Result<PublicReceipt> {
     let description = check_description(&input.description)?;
     let point = check_point(Some(input.lng), Some(input.lat))?.expect("both given");
-    if let Some(c) = &input.contact {
-        if c.chars().count() > 50 {
-            return Err(AppError::field("contact", "联系方式不超过50个字符"));
-        }
+    if let Some(c) = &input.contact
+        && c.chars().count() > 50
+    {
+        return Err(AppError::field("contact", "联系方式不超过50个字符"));
     }
     if let Some(key) = idempotency_key {
         check_key(key)?;
@@ -1232,10 +1232,11 @@ fn query_of(caller: &Caller, f: &HazardFilter) -> Result<HazardQuery> {
     let region_prefix = match &f.region {
         Some(r) => {
             let code = RegionCode::parse("region", r)?;
-            if let Scope::Region(own) = &caller.scope {
-                if !own.contains(&code) && !code.contains(own) {
-                    return Err(AppError::Forbidden);
-                }
+            if let Scope::Region(own) = &caller.scope
+                && !own.contains(&code)
+                && !code.contains(own)
+            {
+                return Err(AppError::Forbidden);
             }
             Some(code.prefix().to_string())
         }
@@ -1516,9 +1517,13 @@ pub async fn mark_read(app: &App, caller: &Caller, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Polygons, each a list of rings of `[lon, lat]`.
+type Polygons = Vec<Vec<Vec<[f64; 2]>>>;
+
 /// All grid polygons, loaded once and indexed by bounding box.
 pub struct GridIndex {
-    cells: Vec<(String, [f64; 4], Vec<Vec<Vec<[f64; 2]>>>)>,
+    /// (grid code, bounding box, polygons)
+    cells: Vec<(String, [f64; 4], Polygons)>,
 }
 
 impl GridIndex {

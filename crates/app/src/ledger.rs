@@ -504,10 +504,10 @@ pub async fn add_cosignature(app: &App, note: &str) -> Result<String> {
         for w in &app.ledger.config.witnesses {
             let line_nl = format!("{line}\n");
             if let Ok(v) = CosignatureVerifier::from_vkey(w) {
-                if line.split(' ').nth(1) == Some(v.name()) {
-                    if let Ok(ts) = v.verify_line(&body, &line_nl) {
-                        accepted.push((v.name().to_string(), line_nl, ts as i64 * 1000));
-                    }
+                if line.split(' ').nth(1) == Some(v.name())
+                    && let Ok(ts) = v.verify_line(&body, &line_nl)
+                {
+                    accepted.push((v.name().to_string(), line_nl, ts as i64 * 1000));
                 }
             } else if let Ok(v) = NoteVerifier::from_vkey(w) {
                 let single = format!("{body}\n{line_nl}");

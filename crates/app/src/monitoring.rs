@@ -601,10 +601,10 @@ pub struct AlarmFilter {
 }
 
 pub async fn list_alarms(app: &App, caller: &Caller, f: &AlarmFilter) -> Result<(Vec<AlarmView>, i64)> {
-    if let Some(s) = &f.state {
-        if !["open", "active", "acknowledged", "cleared"].contains(&s.as_str()) {
-            return Err(AppError::field("state", "应为 open、active、acknowledged 或 cleared"));
-        }
+    if let Some(s) = &f.state
+        && !["open", "active", "acknowledged", "cleared"].contains(&s.as_str())
+    {
+        return Err(AppError::field("state", "应为 open、active、acknowledged 或 cleared"));
     }
     let mut c = app.db.read().await?;
     let (rows, total) = monitoring::alarms(

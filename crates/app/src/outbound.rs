@@ -119,10 +119,10 @@ impl Outbound {
         for w in &self.webhooks {
             check_url("webhook", w)?;
         }
-        if let Some(s) = &self.sms {
-            if s.signature.trim().is_empty() || s.signature.chars().count() > 12 {
-                return Err("SMS signature must be 1 to 12 characters".into());
-            }
+        if let Some(s) = &self.sms
+            && (s.signature.trim().is_empty() || s.signature.chars().count() > 12)
+        {
+            return Err("SMS signature must be 1 to 12 characters".into());
         }
         Ok(())
     }
@@ -166,11 +166,12 @@ pub async fn enqueue(c: &mut AnyConnection, out: &Outbound, n: &notifications::N
         let payload = serde_json::json!({"notification_id": n.id, "url": url}).to_string();
         jobs::schedule(c, "webhook", &format!("webhook:{}:{i}", n.id), &payload, n.created_at).await?;
     }
-    if let Some(sms) = &out.sms {
-        if sms.kinds.iter().any(|k| *k == n.kind) && accounts::phone_of(c, &n.user_id).await?.is_some() {
-            let payload = serde_json::json!({"notification_id": n.id}).to_string();
-            jobs::schedule(c, "sms", &format!("sms:{}", n.id), &payload, n.created_at).await?;
-        }
+    if let Some(sms) = &out.sms
+        && sms.kinds.contains(&n.kind)
+        && accounts::phone_of(c, &n.user_id).await?.is_some()
+    {
+        let payload = serde_json::json!({"notification_id": n.id}).to_string();
+        jobs::schedule(c, "sms", &format!("sms:{}", n.id), &payload, n.created_at).await?;
     }
     Ok(())
 }

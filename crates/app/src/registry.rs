@@ -58,11 +58,11 @@ async fn region_visible(c: &mut AnyConnection, caller: &Caller, code: &RegionCod
         Scope::Enterprises(ids) => {
             let mut ok = false;
             for id in ids {
-                if let Some(e) = enterprises::get(c, id).await? {
-                    if RegionCode::parse("region", &e.region_code).is_ok_and(|er| code.contains(&er)) {
-                        ok = true;
-                        break;
-                    }
+                if let Some(e) = enterprises::get(c, id).await?
+                    && RegionCode::parse("region", &e.region_code).is_ok_and(|er| code.contains(&er))
+                {
+                    ok = true;
+                    break;
                 }
             }
             ok
@@ -72,16 +72,16 @@ async fn region_visible(c: &mut AnyConnection, caller: &Caller, code: &RegionCod
 
 pub async fn list_regions(app: &App, caller: &Caller, f: &RegionFilter) -> Result<Vec<RegionView>> {
     let parent = f.parent.as_deref().map(|p| RegionCode::parse("parent", p)).transpose()?;
-    if let Some(l) = &f.level {
-        if !["province", "city", "district", "street", "community", "grid"].contains(&l.as_str()) {
-            return Err(AppError::field("level", format!("未知层级: {l}")));
-        }
+    if let Some(l) = &f.level
+        && !["province", "city", "district", "street", "community", "grid"].contains(&l.as_str())
+    {
+        return Err(AppError::field("level", format!("未知层级: {l}")));
     }
     let mut c = app.db.read().await?;
-    if let Some(p) = &parent {
-        if !region_visible(&mut c, caller, p).await? {
-            return Err(AppError::Forbidden);
-        }
+    if let Some(p) = &parent
+        && !region_visible(&mut c, caller, p).await?
+    {
+        return Err(AppError::Forbidden);
     }
     let prefix = match &caller.scope {
         Scope::Region(r) if parent.is_none() => Some(r.prefix().to_string()),
@@ -231,10 +231,11 @@ pub struct EnterpriseFilter {
 fn region_filter(caller: &Caller, region: Option<&str>) -> Result<Option<String>> {
     let Some(r) = region else { return Ok(None) };
     let code = RegionCode::parse("region", r)?;
-    if let Scope::Region(own) = &caller.scope {
-        if !own.contains(&code) && !code.contains(own) {
-            return Err(AppError::Forbidden);
-        }
+    if let Scope::Region(own) = &caller.scope
+        && !own.contains(&code)
+        && !code.contains(own)
+    {
+        return Err(AppError::Forbidden);
     }
     Ok(Some(code.prefix().to_string()))
 }

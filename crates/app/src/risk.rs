@@ -200,13 +200,13 @@ pub async fn update_unit(app: &App, caller: &Caller, id: &str, i: &SourceUnitInp
     let old = store::unit(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let e = visible_enterprise(&mut tx, caller, &old.enterprise_id).await?;
     require_editor(caller)?;
-    if let Some(v) = i.version {
-        if v != old.version {
-            return Err(AppError::field(
-                "version",
-                format!("该单元已被他人更新（当前版本 {}），请刷新后再改", old.version),
-            ));
-        }
+    if let Some(v) = i.version
+        && v != old.version
+    {
+        return Err(AppError::field(
+            "version",
+            format!("该单元已被他人更新（当前版本 {}），请刷新后再改", old.version),
+        ));
     }
     let now = now_ms();
     let u = SourceUnit {
@@ -470,10 +470,10 @@ async fn check_point_input(c: &mut AnyConnection, i: &RiskPointInput) -> Result<
     if let Some(d) = &i.review_on {
         validate_date("review_on", d)?;
     }
-    if let Some(p) = &i.project_id {
-        if projects::get(c, p).await?.is_none() {
-            return Err(AppError::field("project_id", format!("项目不存在: {p}")));
-        }
+    if let Some(p) = &i.project_id
+        && projects::get(c, p).await?.is_none()
+    {
+        return Err(AppError::field("project_id", format!("项目不存在: {p}")));
     }
     let (score, level, color) = assess(&i.method, &i.factors)?;
     Ok((score, level, color, measures))

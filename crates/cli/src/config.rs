@@ -157,10 +157,10 @@ impl Config {
                 bail!("ledger_witnesses[{i}] 不是有效的见证方公钥（signed-note vkey）");
             }
         }
-        if let Some(o) = &self.ledger_origin {
-            if o.trim().is_empty() || o.contains('\n') || o.contains('+') || o.contains(' ') {
-                bail!("ledger_origin 不能为空，也不能含空格、加号或换行");
-            }
+        if let Some(o) = &self.ledger_origin
+            && (o.trim().is_empty() || o.contains('\n') || o.contains('+') || o.contains(' '))
+        {
+            bail!("ledger_origin 不能为空，也不能含空格、加号或换行");
         }
         Ok(())
     }

@@ -5,8 +5,8 @@
 //! Same seed, same city, byte for byte.
 
 pub mod history;
-pub mod registers;
 pub mod load;
+pub mod registers;
 
 use anjian_domain::ids::{IdNumber, Uscc};
 use anjian_domain::role::Role;
@@ -360,8 +360,8 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
     let total_weight: u32 = INDUSTRIES.iter().map(|i| i.2).sum();
     for i in 0..shape.enterprises {
         // Industry by weight, but make sure every industry appears.
-        let ind = if i < INDUSTRIES.len() {
-            &INDUSTRIES[i]
+        let ind = if let Some(first_of_its_kind) = INDUSTRIES.get(i) {
+            first_of_its_kind
         } else {
             let mut w = g.rng.random_range(0..total_weight);
             INDUSTRIES

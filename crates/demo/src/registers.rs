@@ -132,7 +132,7 @@ fn unit(
     let exposed_people = [0, 12, 35, 60, 150, 420][rng.random_range(0..6)];
     let input = gb18218::Gb18218Input { substances: subs, exposed_people };
     let out = gb18218::assess(&input).expect("the demo's substances are in table 1");
-    let storage = u % 2 == 0;
+    let storage = u.is_multiple_of(2);
     let name = if storage { format!("{}号储存单元", u + 1) } else { format!("{}号生产单元", u + 1) };
     let id = demo_id("unit", k * 10 + u);
     let substances = serde_json::to_string(&input.substances).expect("serialisable");

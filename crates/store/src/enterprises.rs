@@ -101,7 +101,7 @@ pub async fn list(c: &mut AnyConnection, scope: &Scope, q: &ListQuery, page: Pag
         f.and("industry = {}", Bind::Text(i.clone()));
     }
     if let Some(s) = &q.q {
-        let pat = format!("%{}%", s.replace('%', "").replace('_', ""));
+        let pat = format!("%{}%", s.replace(['%', '_'], ""));
         let a = f.next(Bind::Text(pat.clone()));
         let b = f.next(Bind::Text(pat));
         f.and_raw(format!("(name LIKE {a} OR uscc LIKE {b})"));

@@ -72,11 +72,11 @@ impl TestDb {
     /// Closes the pools and drops the PostgreSQL database.
     pub async fn cleanup(mut self) {
         self.db.close().await;
-        if let Some(name) = self.pg_name.take() {
-            if let Ok(mut admin) = sqlx::AnyConnection::connect(&format!("{}/postgres", pg_server_url())).await {
-                let _ = admin.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
-                let _ = admin.close().await;
-            }
+        if let Some(name) = self.pg_name.take()
+            && let Ok(mut admin) = sqlx::AnyConnection::connect(&format!("{}/postgres", pg_server_url())).await
+        {
+            let _ = admin.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+            let _ = admin.close().await;
         }
     }
 }

@@ -13,16 +13,15 @@ use std::net::IpAddr;
 /// The client address: the socket peer, or the first X-Forwarded-For hop
 /// when the server is configured to trust a proxy.
 pub(crate) fn client_ip(s: &AppState, req: &Request) -> IpAddr {
-    if s.trust_forwarded {
-        if let Some(ip) = req
+    if s.trust_forwarded
+        && let Some(ip) = req
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
             .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
+    {
+        return ip;
     }
     req.extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

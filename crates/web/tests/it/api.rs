@@ -494,7 +494,8 @@ both_backends! {
         let body_ent = serde_json::to_value(enterprise_input(60, "379902001")).unwrap();
         // (method, path template, concrete uri, body, who must be refused)
         let outsiders = ["east", "grid", "a-head", "a-staff"];
-        let cases: Vec<(Method, &str, String, Option<Value>, Vec<&str>)> = vec![
+        type Case<'a> = (Method, &'a str, String, Option<Value>, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
             (Method::GET, "/api/v1/enterprises", "/api/v1/enterprises?region=379902".into(), None, vec!["east", "grid"]),
             (Method::POST, "/api/v1/enterprises", "/api/v1/enterprises".into(), Some(body_ent.clone()), outsiders.to_vec()),
             (Method::GET, "/api/v1/enterprises/{id}", format!("/api/v1/enterprises/{ent_b}"), None, outsiders.to_vec()),

@@ -380,7 +380,8 @@ both_backends! {
     async fn notifications_are_texted_to_recipients_with_a_mobile_number(b: Backend) {
         use std::sync::{Arc, Mutex};
         // A real HTTP SMS gateway on loopback that refuses its first call.
-        let got: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+        type Texts = Vec<(Option<String>, Value)>; // (Authorization header, body)
+        let got: Arc<Mutex<Texts>> = Arc::default();
         let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (g, n) = (got.clone(), calls.clone());
         let gateway = axum::Router::new().route(
