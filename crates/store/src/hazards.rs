@@ -305,6 +305,10 @@ pub struct Occurrence {
     pub taxonomy_item: Option<String>,
     pub region_code: String,
     pub reported_at: i64,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub state: String,
+    pub grade: String,
 }
 
 /// Every hazard the scope may see under a region prefix and reported in
@@ -325,7 +329,46 @@ pub async fn occurrences(
     f.and("reported_at < {}", Bind::Int(until));
     f.and_raw("state <> 'dismissed'");
     let sql = format!(
-        "SELECT enterprise_id, taxonomy_item, region_code, reported_at FROM hazards{} ORDER BY reported_at",
+        "SELECT enterprise_id, taxonomy_item, region_code, reported_at, lon, lat, state, grade FROM hazards{} \
+         ORDER BY reported_at",
+        f.where_sql()
+    );
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
+}
+
+/// One hazard as the statistics see it, with its enterprise's industry.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StatRow {
+    pub region_code: String,
+    pub industry: Option<String>,
+    pub channel: String,
+    pub taxonomy_item: Option<String>,
+    pub grade: String,
+    pub state: String,
+    pub reported_at: i64,
+    pub deadline_ms: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+/// Every hazard the scope may see under a region prefix reported in
+/// `[since, until)` (dismissed ones included: the caller decides).
+pub async fn stat_rows(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    region_prefix: Option<&str>,
+    since: i64,
+    until: i64,
+) -> Result<Vec<StatRow>> {
+    let mut f = Filter::new();
+    f.scope(scope, "h.region_code", &["h.enterprise_id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("h.region_code", p);
+    }
+    f.and("h.reported_at >= {}", Bind::Int(since));
+    f.and("h.reported_at < {}", Bind::Int(until));
+    let sql = format!(
+        "SELECT h.region_code, e.industry, h.channel, h.taxonomy_item, h.grade, h.state, h.reported_at, h.deadline_ms, \
+         h.closed_at FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{}",
         f.where_sql()
     );
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)

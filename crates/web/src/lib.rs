@@ -145,6 +145,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(public::status))
         .routes(routes!(analytics::co_occurrence))
         .routes(routes!(analytics::forecast))
+        .routes(routes!(analytics::heatmap))
+        .routes(routes!(analytics::stats))
         .routes(routes!(risk::units_of, risk::add_unit))
         .routes(routes!(risk::units))
         .routes(routes!(risk::unit, risk::update_unit))

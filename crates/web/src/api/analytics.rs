@@ -4,7 +4,9 @@
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, Auth};
-use anjian_app::analytics::{self, CoOccurrenceParams, CoOccurrenceView, ForecastParams, ForecastView};
+use anjian_app::analytics::{
+    self, CoOccurrenceParams, CoOccurrenceView, ForecastParams, ForecastView, HeatmapParams, StatsParams, StatsView,
+};
 use axum::Json;
 use axum::extract::State;
 
@@ -33,4 +35,32 @@ pub async fn forecast(
     ApiQuery(p): ApiQuery<ForecastParams>,
 ) -> ApiResult<Json<ForecastView>> {
     Ok(Json(analytics::forecast(&s.app, &c, &p).await?))
+}
+
+/// Hazard and risk density for a time window (GeoJSON): per grid of the region
+/// with its polygon, or per equal hexagon (`cells=hex`, `hex_km`); counts of
+/// hazards, open and major hazards, risk points by colour, hazards per km².
+#[utoipa::path(get, path = "/api/v1/analytics/heatmap", tag = "analytics", params(HeatmapParams),
+    responses((status = 200, body = Object, description = "GeoJSON FeatureCollection with `summary`"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn heatmap(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<HeatmapParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(analytics::heatmap(&s.app, &c, &p).await?))
+}
+
+/// Counts and rates (found, rectified, in progress, overdue, rectification and
+/// on-time rates, mean days to rectify) grouped by time, region (children of
+/// `region`, for drill-down), industry, channel, taxonomy level, grade or state.
+#[utoipa::path(get, path = "/api/v1/analytics/stats", tag = "analytics", params(StatsParams),
+    responses((status = 200, body = StatsView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn stats(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> ApiResult<Json<StatsView>> {
+    Ok(Json(analytics::stats(&s.app, &c, &p).await?))
 }

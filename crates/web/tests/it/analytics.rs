@@ -54,3 +54,114 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn the_heat_map_counts_every_hazard_once_per_grid_and_per_hexagon(b: Backend) {
+        let e = Env::new(b).await;
+        let spec = HistorySpec { hazards: 2_500, months: 24 };
+        anjian_demo::load::ensure_history(&e.app, &e.city, 11, spec).await.unwrap();
+        let city = e.login("city").await;
+        // A red risk point at one enterprise.
+        let ent = &e.city.enterprises[0];
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/enterprises/{}/risk-points", ent.id), &city, Some(serde_json::json!({
+            "name": "有限空间作业", "location": "污水池", "method": "ls", "factors": {"l": 4, "s": 5},
+            "measures": ["先通风再检测后作业"], "responsible": "李四"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+
+        let direct: i64 = {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar("SELECT COUNT(*) FROM hazards WHERE state <> 'dismissed'").fetch_one(&mut *c).await.unwrap()
+        };
+        let sum = |v: &serde_json::Value, k: &str| -> u64 {
+            v["features"].as_array().unwrap().iter().map(|f| f["properties"][k].as_u64().unwrap()).sum()
+        };
+        let (s, grid) = e.call(Method::GET, "/api/v1/analytics/heatmap?since=2020-01-01", &city, None).await;
+        assert_eq!(s, StatusCode::OK, "{grid}");
+        assert_eq!(grid["type"], "FeatureCollection");
+        assert_eq!(grid["features"].as_array().unwrap().len(), e.city.grids().count(), "every grid, empty ones too");
+        assert_eq!(sum(&grid, "hazards") as i64, direct, "each hazard in exactly one grid");
+        assert_eq!(sum(&grid, "risk_red"), 1);
+        for f in grid["features"].as_array().unwrap() {
+            assert!(f["properties"]["area_km2"].as_f64().unwrap() > 0.0, "{f}");
+            assert!(f["geometry"]["type"].as_str().unwrap().ends_with("Polygon"));
+        }
+
+        let (s, hex) = e.call(Method::GET, "/api/v1/analytics/heatmap?since=2020-01-01&cells=hex&hex_km=2", &city, None).await;
+        assert_eq!(s, StatusCode::OK, "{hex}");
+        let located: i64 = {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar("SELECT COUNT(*) FROM hazards WHERE state <> 'dismissed' AND lon IS NOT NULL")
+                .fetch_one(&mut *c).await.unwrap()
+        };
+        assert_eq!(sum(&hex, "hazards") as i64, located);
+        assert_eq!(sum(&hex, "risk_red"), 1);
+        let f = &hex["features"][0];
+        assert_eq!(f["geometry"]["coordinates"][0].as_array().unwrap().len(), 7);
+        assert!((f["properties"]["area_km2"].as_f64().unwrap() - 10.392).abs() < 0.01, "{f}");
+
+        // A window holds only what was reported in it.
+        let (_, recent) = e.call(Method::GET, "/api/v1/analytics/heatmap", &city, None).await;
+        assert!((sum(&recent, "hazards") as i64) < direct);
+
+        for (q, field) in [("cells=square", "cells"), ("cells=hex&hex_km=100", "hex_km"), ("since=2026-02-01&until=2026-01-01", "since"), ("since=2026-13-01", "since")] {
+            let (s, v) = e.call(Method::GET, &format!("/api/v1/analytics/heatmap?{q}"), &city, None).await;
+            assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{q}: {v}");
+        }
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn statistics_agree_with_a_direct_count_in_every_dimension(b: Backend) {
+        let e = Env::new(b).await;
+        let spec = HistorySpec { hazards: 2_500, months: 24 };
+        anjian_demo::load::ensure_history(&e.app, &e.city, 11, spec).await.unwrap();
+        let city = e.login("city").await;
+        let q = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let (found, closed, open) = {
+            let mut c = e.app.db.read().await.unwrap();
+            (
+                q("SELECT COUNT(*) FROM hazards WHERE state <> 'dismissed'").fetch_one(&mut *c).await.unwrap(),
+                q("SELECT COUNT(*) FROM hazards WHERE state = 'closed'").fetch_one(&mut *c).await.unwrap(),
+                q("SELECT COUNT(*) FROM hazards WHERE state IN ('pending', 'rectifying', 'awaiting_acceptance')").fetch_one(&mut *c).await.unwrap(),
+            )
+        };
+        let (_, counts) = e.call(Method::GET, "/api/v1/hazards/counts", &city, None).await;
+        for by in ["month", "week", "day", "quarter", "region", "industry", "channel", "domain", "class", "item", "grade", "state"] {
+            let (s, v) = e.call(Method::GET, &format!("/api/v1/analytics/stats?by={by}&since=2020-01-01"), &city, None).await;
+            assert_eq!(s, StatusCode::OK, "{by}: {v}");
+            let t = &v["total"];
+            assert_eq!((t["found"].as_i64(), t["rectified"].as_i64(), t["in_progress"].as_i64()), (Some(found), Some(closed), Some(open)), "{by}: {t}");
+            assert_eq!(t["overdue"], counts["overdue"], "the same overdue as the counts endpoint");
+            let rows = v["rows"].as_array().unwrap();
+            let sum = |k: &str| rows.iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
+            assert_eq!((sum("found"), sum("rectified"), sum("in_progress"), sum("overdue")),
+                (found, closed, open, t["overdue"].as_i64().unwrap()), "{by}: the groups add up");
+            assert!(rows.iter().all(|r| !r["label"].as_str().unwrap().is_empty() || by == "state"), "{by}: {v}");
+        }
+        // Drill down: the city's districts, then one district's streets; each level adds up to its parent.
+        let (_, by_district) = e.call(Method::GET, "/api/v1/analytics/stats?by=region&since=2020-01-01", &city, None).await;
+        let district = by_district["rows"].as_array().unwrap().iter().max_by_key(|r| r["found"].as_i64().unwrap()).unwrap().clone();
+        let (_, by_street) = e.call(Method::GET, &format!("/api/v1/analytics/stats?by=region&since=2020-01-01&region={}", district["key"].as_str().unwrap()), &city, None).await;
+        let streets: i64 = by_street["rows"].as_array().unwrap().iter().map(|r| r["found"].as_i64().unwrap()).sum();
+        assert_eq!(streets, district["found"].as_i64().unwrap());
+        assert_eq!(by_street["total"]["found"], district["found"]);
+        let t = &by_district["total"];
+        assert!(t["rectification_rate"].as_f64().unwrap() > 0.5 && t["on_time_rate"].as_f64().unwrap() > 0.0, "{t}");
+        assert!(t["mean_days_to_rectify"].as_f64().unwrap() > 0.0);
+        // A district supervisor sees only their district, whatever they ask.
+        let officer = e.city.users.iter().find(|u| u.username == "district01").unwrap();
+        let code = officer.region_code.clone().unwrap();
+        let own = by_district["rows"].as_array().unwrap().iter().find(|r| r["key"] == code.as_str()).unwrap()["found"].clone();
+        let dt = e.login("district01").await;
+        let (_, v) = e.call(Method::GET, "/api/v1/analytics/stats?by=grade&since=2020-01-01", &dt, None).await;
+        assert_eq!(v["total"]["found"], own, "{v}");
+        let other = by_district["rows"].as_array().unwrap().iter().find(|r| r["key"] != code.as_str()).unwrap()["key"].as_str().unwrap().to_string();
+        let (s, _) = e.call(Method::GET, &format!("/api/v1/analytics/stats?by=grade&region={other}"), &dt, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // Bad dimensions are named.
+        let (s, v) = e.call(Method::GET, "/api/v1/analytics/stats?by=colour", &city, None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("by")));
+        e.t.cleanup().await;
+    }
+}

@@ -568,6 +568,8 @@ both_backends! {
             (Method::PUT, "/api/v1/risk-points/{id}", format!("/api/v1/risk-points/{point_b}"), Some(point_body.clone()), outsiders.to_vec()),
             (Method::GET, "/api/v1/risk-map", format!("/api/v1/risk-map?enterprise_id={ent_b}"), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/co-occurrence", "/api/v1/analytics/co-occurrence?region=379902".into(), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/analytics/heatmap", "/api/v1/analytics/heatmap?region=379902".into(), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/analytics/stats", "/api/v1/analytics/stats?by=month&region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/forecast", "/api/v1/analytics/forecast?region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), None, everyone_else.clone()),
             (Method::PUT, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), Some(json!({"phone": "13800138000"})), everyone_else.clone()),
