@@ -37,17 +37,17 @@ impl HexGrid {
         Ok(HexGrid { lon0, lat0, size_km, km_per_deg_lon: KM_PER_DEG_LON_EQUATOR * lat0.to_radians().cos() })
     }
 
-    fn to_km(&self, lon: f64, lat: f64) -> (f64, f64) {
+    fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
         ((lon - self.lon0) * self.km_per_deg_lon, (lat - self.lat0) * KM_PER_DEG_LAT)
     }
 
-    fn to_deg(&self, x: f64, y: f64) -> [f64; 2] {
+    fn unproject(&self, x: f64, y: f64) -> [f64; 2] {
         [self.lon0 + x / self.km_per_deg_lon, self.lat0 + y / KM_PER_DEG_LAT]
     }
 
     /// The cell holding a point.
     pub fn cell_of(&self, lon: f64, lat: f64) -> HexCell {
-        let (x, y) = self.to_km(lon, lat);
+        let (x, y) = self.project(lon, lat);
         let q = (3f64.sqrt() / 3.0 * x - y / 3.0) / self.size_km;
         let r = (2.0 / 3.0 * y) / self.size_km;
         cube_round(q, r)
@@ -58,17 +58,17 @@ impl HexGrid {
         let (q, r) = (q as f64, r as f64);
         let x = self.size_km * 3f64.sqrt() * (q + r / 2.0);
         let y = self.size_km * 1.5 * r;
-        self.to_deg(x, y)
+        self.unproject(x, y)
     }
 
     /// The cell's boundary as a closed GeoJSON ring of `[lon, lat]`.
     pub fn polygon(&self, cell: HexCell) -> Vec<[f64; 2]> {
         let [clon, clat] = self.center(cell);
-        let (cx, cy) = self.to_km(clon, clat);
+        let (cx, cy) = self.project(clon, clat);
         let mut ring: Vec<[f64; 2]> = (0..6)
             .map(|k| {
                 let a = (30.0 + 60.0 * f64::from(k)).to_radians();
-                self.to_deg(cx + self.size_km * a.cos(), cy + self.size_km * a.sin())
+                self.unproject(cx + self.size_km * a.cos(), cy + self.size_km * a.sin())
             })
             .collect();
         ring.push(ring[0]);
@@ -134,7 +134,7 @@ mod tests {
         let dlat = 1.0 / KM_PER_DEG_LAT;
         let sq =
             vec![[118.0, 36.8], [118.0 + dlon, 36.8], [118.0 + dlon, 36.8 + dlat], [118.0, 36.8 + dlat], [118.0, 36.8]];
-        assert!((polygon_area_km2(&[sq.clone()]) - 1.0).abs() < 1e-3);
+        assert!((polygon_area_km2(std::slice::from_ref(&sq)) - 1.0).abs() < 1e-3);
         // A hole of a quarter of it.
         let hole = vec![
             [118.0, 36.8],
