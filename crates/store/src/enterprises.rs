@@ -148,6 +148,62 @@ pub async fn insert_licence(c: &mut AnyConnection, l: &Licence) -> Result<()> {
     Ok(())
 }
 
+/// An enterprise with the expiry dates of its licences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenceExpiries {
+    pub id: String,
+    pub name: String,
+    pub region_code: String,
+    pub industry: String,
+    /// One per licence (None: no expiry); empty when it holds none.
+    pub expiries: Vec<Option<String>>,
+}
+
+/// Enterprises the scope may see under a region prefix, each with the
+/// expiry dates of its licences.
+pub async fn with_licence_expiries(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    region_prefix: Option<&str>,
+) -> Result<Vec<LicenceExpiries>> {
+    let mut f = Filter::new();
+    f.scope(scope, "e.region_code", &["e.id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("e.region_code", p);
+    }
+    let sql = format!(
+        "SELECT e.id, e.name, e.region_code, e.industry, l.id AS licence_id, l.expires_on FROM enterprises e \
+         LEFT JOIN licences l ON l.enterprise_id = e.id{} ORDER BY e.id",
+        f.where_sql()
+    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: String,
+        name: String,
+        region_code: String,
+        industry: String,
+        licence_id: Option<String>,
+        expires_on: Option<String>,
+    }
+    let rows: Vec<Row> = f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?;
+    let mut out: Vec<LicenceExpiries> = Vec::new();
+    for r in rows {
+        if out.last().is_none_or(|l| l.id != r.id) {
+            out.push(LicenceExpiries {
+                id: r.id,
+                name: r.name,
+                region_code: r.region_code,
+                industry: r.industry,
+                expiries: vec![],
+            });
+        }
+        if r.licence_id.is_some() {
+            out.last_mut().expect("pushed").expiries.push(r.expires_on);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn licences_of(c: &mut AnyConnection, enterprise_id: &str) -> Result<Vec<Licence>> {
     Ok(sqlx::query_as(
         "SELECT id, enterprise_id, kind, number, issued_on, expires_on, created_at FROM licences \

@@ -340,6 +340,7 @@ pub async fn occurrences(
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StatRow {
     pub region_code: String,
+    pub enterprise_id: Option<String>,
     pub industry: Option<String>,
     pub channel: String,
     pub taxonomy_item: Option<String>,
@@ -367,7 +368,7 @@ pub async fn stat_rows(
     f.and("h.reported_at >= {}", Bind::Int(since));
     f.and("h.reported_at < {}", Bind::Int(until));
     let sql = format!(
-        "SELECT h.region_code, e.industry, h.channel, h.taxonomy_item, h.grade, h.state, h.reported_at, h.deadline_ms, \
+        "SELECT h.region_code, h.enterprise_id, e.industry, h.channel, h.taxonomy_item, h.grade, h.state, h.reported_at, h.deadline_ms, \
          h.closed_at FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{}",
         f.where_sql()
     );

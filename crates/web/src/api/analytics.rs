@@ -3,9 +3,10 @@
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiQuery, Auth};
 use anjian_app::analytics::{
-    self, CoOccurrenceParams, CoOccurrenceView, ForecastParams, ForecastView, HeatmapParams, StatsParams, StatsView,
+    self, CoOccurrenceParams, CoOccurrenceView, ForecastParams, ForecastView, GradingConfig, HeatmapParams,
+    LicenceParams, LicenceView, RankingParams, RankingView, StatsParams, StatsView,
 };
 use axum::Json;
 use axum::extract::State;
@@ -63,4 +64,47 @@ pub async fn stats(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> ApiResult<Json<StatsView>> {
     Ok(Json(analytics::stats(&s.app, &c, &p).await?))
+}
+
+/// Regions at a level (default streets) or enterprises ranked by the weighted
+/// indicators, each with its ABCD grade (分级评定).
+#[utoipa::path(get, path = "/api/v1/analytics/ranking", tag = "analytics", params(RankingParams),
+    responses((status = 200, body = RankingView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn ranking(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<RankingParams>,
+) -> ApiResult<Json<RankingView>> {
+    Ok(Json(analytics::ranking(&s.app, &c, &p).await?))
+}
+
+/// The ranking indicators, their weights and the ABCD thresholds in force.
+#[utoipa::path(get, path = "/api/v1/analytics/grading", tag = "analytics",
+    responses((status = 200, body = GradingConfig), (status = 403, body = ErrorBody)))]
+pub async fn grading(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<GradingConfig>> {
+    c.require(c.role.is_regulator() || c.is_admin()).map_err(crate::error::ApiError::from)?;
+    Ok(Json(analytics::grading(&s.app).await?))
+}
+
+/// Replace the indicators, weights and thresholds (super admin or city supervisor).
+#[utoipa::path(put, path = "/api/v1/analytics/grading", tag = "analytics", request_body = GradingConfig,
+    responses((status = 200, body = GradingConfig), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_grading(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(cfg): ApiJson<GradingConfig>,
+) -> ApiResult<Json<GradingConfig>> {
+    Ok(Json(analytics::set_grading(&s.app, &c, &cfg).await?))
+}
+
+/// Licence-overdue rate by industry, with the maximum, minimum and average.
+#[utoipa::path(get, path = "/api/v1/analytics/licences", tag = "analytics", params(LicenceParams),
+    responses((status = 200, body = LicenceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn licences(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<LicenceParams>,
+) -> ApiResult<Json<LicenceView>> {
+    Ok(Json(analytics::licences(&s.app, &c, &p).await?))
 }

@@ -165,3 +165,65 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn streets_and_enterprises_are_ranked_and_graded_by_the_configured_weights(b: Backend) {
+        let e = Env::new(b).await;
+        let spec = HistorySpec { hazards: 2_500, months: 24 };
+        anjian_demo::load::ensure_history(&e.app, &e.city, 11, spec).await.unwrap();
+        let city = e.login("city").await;
+        let found: i64 = {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar("SELECT COUNT(*) FROM hazards WHERE state <> 'dismissed'").fetch_one(&mut *c).await.unwrap()
+        };
+        let (s, v) = e.call(Method::GET, "/api/v1/analytics/ranking?since=2020-01-01", &city, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let rows = v["rows"].as_array().unwrap();
+        let streets = e.city.regions.iter().filter(|r| r.level == "street").count();
+        assert_eq!(rows.len(), streets, "every street is graded");
+        assert_eq!(rows.iter().map(|r| r["found"].as_i64().unwrap()).sum::<i64>(), found);
+        let mut last = f64::INFINITY;
+        for (i, r) in rows.iter().enumerate() {
+            let score = r["score"].as_f64().unwrap();
+            assert!((0.0..=100.0).contains(&score) && score <= last, "{r}");
+            last = score;
+            assert!(r["rank"].as_u64().unwrap() <= i as u64 + 1);
+            let want = if score >= 85.0 { "A" } else if score >= 75.0 { "B" } else if score >= 60.0 { "C" } else { "D" };
+            assert_eq!(r["grade"], want, "{r}");
+        }
+        let graded: u64 = v["grade_counts"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+        assert_eq!(graded as usize, rows.len());
+
+        // Enterprises too.
+        let (_, v) = e.call(Method::GET, "/api/v1/analytics/ranking?target=enterprises&since=2020-01-01", &city, None).await;
+        assert_eq!(v["rows"].as_array().unwrap().len(), e.city.enterprises.len());
+
+        // A stricter grading, as data: nobody reaches A any more.
+        let (_, mut cfg) = e.call(Method::GET, "/api/v1/analytics/grading", &city, None).await;
+        cfg["grades"][0]["min_score"] = serde_json::json!(100.5);
+        let (s, _) = e.call(Method::PUT, "/api/v1/analytics/grading", &city, Some(cfg.clone())).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, v) = e.call(Method::GET, "/api/v1/analytics/ranking?since=2020-01-01", &city, None).await;
+        assert!(v["grade_counts"].get("A").is_none(), "{}", v["grade_counts"]);
+        cfg["indicators"][0]["weight"] = serde_json::json!(-1);
+        let (s, r) = e.call(Method::PUT, "/api/v1/analytics/grading", &city, Some(cfg)).await;
+        assert_eq!((s, r["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("indicators[0].weight")));
+        let district = e.login("district01").await;
+        let (_, cfg) = e.call(Method::GET, "/api/v1/analytics/grading", &district, None).await;
+        let (s, _) = e.call(Method::PUT, "/api/v1/analytics/grading", &district, Some(cfg)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "only the city decides the grading");
+
+        // Licence-overdue rate by industry with max, min and average.
+        let (s, v) = e.call(Method::GET, "/api/v1/analytics/licences", &city, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.iter().map(|r| r["enterprises"].as_u64().unwrap()).sum::<u64>() as usize, e.city.enterprises.len());
+        let rates: Vec<f64> = rows.iter().filter(|r| r["with_licences"].as_u64().unwrap() > 0).map(|r| r["rate"].as_f64().unwrap()).collect();
+        let (max, min) = (v["max"]["rate"].as_f64().unwrap(), v["min"]["rate"].as_f64().unwrap());
+        assert_eq!(max, rates.iter().cloned().fold(f64::MIN, f64::max));
+        assert_eq!(min, rates.iter().cloned().fold(f64::MAX, f64::min));
+        let avg = v["average"].as_f64().unwrap();
+        assert!((avg - rates.iter().sum::<f64>() / rates.len() as f64).abs() < 1e-9);
+        e.t.cleanup().await;
+    }
+}
