@@ -336,3 +336,15 @@ pub async fn alarm_events(c: &mut AnyConnection, alarm_id: &str) -> Result<Vec<A
         .fetch_all(c)
         .await?)
 }
+
+/// (all, red) alarms raised at an enterprise since `since`.
+pub async fn alarm_counts_of(c: &mut AnyConnection, enterprise_id: &str, since: i64) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN level = 'red' THEN 1 ELSE 0 END), 0) FROM alarms \
+         WHERE enterprise_id = $1 AND raised_at >= $2",
+    )
+    .bind(enterprise_id)
+    .bind(since)
+    .fetch_one(c)
+    .await?)
+}

@@ -12,12 +12,14 @@ use anjian_store::now_ms;
 mod cooccurrence;
 mod forecast;
 mod heatmap;
+mod profile;
 mod ranking;
 mod stats;
 
 pub use cooccurrence::{CoOccurrenceParams, CoOccurrenceView, PairView, co_occurrence};
 pub use forecast::{ForecastParams, ForecastView, MonthCount, MonthForecast, RegionForecast, forecast};
 pub use heatmap::{HeatmapParams, heatmap};
+pub use profile::{Deduction, EnterpriseProfile, ProfileFacts, profile};
 pub use ranking::{
     GradeBand, GradingConfig, Indicator, IndustryLicences, LicenceParams, LicenceView, RankedRow, RankingParams,
     RankingView, grading, grading_shipped, licences, ranking, set_grading,

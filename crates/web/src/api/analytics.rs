@@ -5,8 +5,8 @@ use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth};
 use anjian_app::analytics::{
-    self, CoOccurrenceParams, CoOccurrenceView, ForecastParams, ForecastView, GradingConfig, HeatmapParams,
-    LicenceParams, LicenceView, RankingParams, RankingView, StatsParams, StatsView,
+    self, CoOccurrenceParams, CoOccurrenceView, EnterpriseProfile, ForecastParams, ForecastView, GradingConfig,
+    HeatmapParams, LicenceParams, LicenceView, RankingParams, RankingView, StatsParams, StatsView,
 };
 use axum::Json;
 use axum::extract::State;
@@ -107,4 +107,16 @@ pub async fn licences(
     ApiQuery(p): ApiQuery<LicenceParams>,
 ) -> ApiResult<Json<LicenceView>> {
     Ok(Json(analytics::licences(&s.app, &c, &p).await?))
+}
+
+/// An enterprise's safety profile (企业安全画像) over the last 12 months:
+/// facts, a score with every deduction explained, and its grade.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/profile", tag = "analytics", params(("id" = String, Path)),
+    responses((status = 200, body = EnterpriseProfile), (status = 404, body = ErrorBody)))]
+pub async fn profile(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<Json<EnterpriseProfile>> {
+    Ok(Json(analytics::profile(&s.app, &c, &id).await?))
 }

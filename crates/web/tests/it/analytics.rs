@@ -227,3 +227,50 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn an_enterprise_profile_explains_every_point_it_deducts(b: Backend) {
+        let e = Env::new(b).await;
+        let spec = HistorySpec { hazards: 2_500, months: 24 };
+        anjian_demo::load::ensure_history(&e.app, &e.city, 11, spec).await.unwrap();
+        let head = e.city.users.iter().find(|u| u.role == anjian_domain::role::Role::EnterpriseHead).unwrap();
+        let ent = head.enterprise_ids[0].clone();
+        let city = e.login("city").await;
+        // A second-grade major hazard source and a red risk point.
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/enterprises/{ent}/hazard-sources"), &city, Some(serde_json::json!({
+            "name": "液氯库", "kind": "storage", "exposed_people": 150, "substances": [{"name": "液氯", "quantity_t": 60.0}]}))).await;
+        assert_eq!((s, v["grade"].as_i64()), (StatusCode::CREATED, Some(2)), "{v}");
+        let (s, _) = e.call(Method::POST, &format!("/api/v1/enterprises/{ent}/risk-points"), &city, Some(serde_json::json!({
+            "name": "液氯装卸", "location": "装卸台", "method": "ls", "factors": {"l": 4, "s": 5},
+            "measures": ["双人操作"], "responsible": "王工"}))).await;
+        assert_eq!(s, StatusCode::CREATED);
+
+        let t = e.login(&head.username).await;
+        let (s, p) = e.call(Method::GET, &format!("/api/v1/enterprises/{ent}/profile"), &t, None).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        let score = p["score"].as_f64().unwrap();
+        let deducted: f64 = p["deductions"].as_array().unwrap().iter().map(|d| d["points"].as_f64().unwrap()).sum();
+        assert!((0.0..=100.0).contains(&score));
+        assert!((100.0 - deducted - score).abs() < 0.2 || score == 0.0, "{p}");
+        let keys: Vec<&str> = p["deductions"].as_array().unwrap().iter().map(|d| d["key"].as_str().unwrap()).collect();
+        assert!(keys.contains(&"high_grade_sources") && keys.contains(&"red_risk_points"), "{p}");
+        assert!(p["deductions"].as_array().unwrap().iter().all(|d| !d["reason"].as_str().unwrap().is_empty()));
+        assert_eq!(p["facts"]["major_hazard_sources"], 1);
+        assert_eq!(p["facts"]["highest_source_grade"], 2);
+        assert_eq!(p["facts"]["risk_points"][0], 1);
+        let want = if score >= 85.0 { "A" } else if score >= 75.0 { "B" } else if score >= 60.0 { "C" } else { "D" };
+        assert_eq!(p["grade"], want);
+        let found: i64 = {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar("SELECT COUNT(*) FROM hazards WHERE enterprise_id = $1 AND state <> 'dismissed' AND reported_at >= $2")
+                .bind(&ent).bind(anjian_store::now_ms() - 365 * 86_400_000).fetch_one(&mut *c).await.unwrap()
+        };
+        assert_eq!(p["facts"]["hazards_found"].as_i64().unwrap(), found);
+        // Another enterprise cannot read it.
+        let other = e.city.users.iter().find(|u| u.role == anjian_domain::role::Role::EnterpriseHead && u.enterprise_ids[0] != ent).unwrap();
+        let ot = e.login(&other.username).await;
+        let (s, _) = e.call(Method::GET, &format!("/api/v1/enterprises/{ent}/profile"), &ot, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        e.t.cleanup().await;
+    }
+}
