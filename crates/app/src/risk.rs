@@ -479,16 +479,19 @@ async fn check_point_input(c: &mut AnyConnection, i: &RiskPointInput) -> Result<
     Ok((score, level, color, measures))
 }
 
-/// Registers a risk point of an enterprise.
-pub async fn add_point(app: &App, caller: &Caller, enterprise_id: &str, i: &RiskPointInput) -> Result<RiskPointView> {
-    let mut tx = app.db.begin().await?;
-    let e = visible_enterprise(&mut tx, caller, enterprise_id).await?;
-    require_editor(caller)?;
-    let (score, level, color, measures) = check_point_input(&mut tx, i).await?;
-    let now = now_ms();
-    let p = RiskPoint {
-        id: new_id(),
-        enterprise_id: e.id.clone(),
+/// The stored row of a checked input: (score, level, colour, measures) as
+/// [`check_point_input`] gives them.
+fn point_row(
+    id: String,
+    enterprise_id: String,
+    created_at: i64,
+    updated_at: i64,
+    i: &RiskPointInput,
+    (score, level, color, measures): (f64, String, String, Vec<String>),
+) -> RiskPoint {
+    RiskPoint {
+        id,
+        enterprise_id,
         project_id: i.project_id.clone(),
         name: i.name.trim().into(),
         location: i.location.trim().into(),
@@ -502,9 +505,19 @@ pub async fn add_point(app: &App, caller: &Caller, enterprise_id: &str, i: &Risk
         measures: serde_json::to_string(&measures).unwrap_or_else(|_| "[]".into()),
         responsible: i.responsible.trim().into(),
         review_on: i.review_on.clone(),
-        created_at: now,
-        updated_at: now,
-    };
+        created_at,
+        updated_at,
+    }
+}
+
+/// Registers a risk point of an enterprise.
+pub async fn add_point(app: &App, caller: &Caller, enterprise_id: &str, i: &RiskPointInput) -> Result<RiskPointView> {
+    let mut tx = app.db.begin().await?;
+    let e = visible_enterprise(&mut tx, caller, enterprise_id).await?;
+    require_editor(caller)?;
+    let assessed = check_point_input(&mut tx, i).await?;
+    let now = now_ms();
+    let p = point_row(new_id(), e.id.clone(), now, now, i, assessed);
     store::save_point(&mut tx, &p, true).await?;
     let view = point_view(p, e.name, e.region_code);
     audit::record::<(), _>(&mut tx, caller, "create", "risk_point", &view.id, None, Some(&view)).await?;
@@ -518,24 +531,8 @@ pub async fn update_point(app: &App, caller: &Caller, id: &str, i: &RiskPointInp
     let old = store::point(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let e = visible_enterprise(&mut tx, caller, &old.enterprise_id).await?;
     require_editor(caller)?;
-    let (score, level, color, measures) = check_point_input(&mut tx, i).await?;
-    let p = RiskPoint {
-        project_id: i.project_id.clone(),
-        name: i.name.trim().into(),
-        location: i.location.trim().into(),
-        lon: i.lng,
-        lat: i.lat,
-        method: i.method.clone(),
-        factors: i.factors.to_string(),
-        score,
-        level,
-        color,
-        measures: serde_json::to_string(&measures).unwrap_or_else(|_| "[]".into()),
-        responsible: i.responsible.trim().into(),
-        review_on: i.review_on.clone(),
-        updated_at: now_ms(),
-        ..old.clone()
-    };
+    let assessed = check_point_input(&mut tx, i).await?;
+    let p = point_row(old.id.clone(), old.enterprise_id.clone(), old.created_at, now_ms(), i, assessed);
     store::save_point(&mut tx, &p, false).await?;
     let before = point_view(old, e.name.clone(), e.region_code.clone());
     let view = point_view(p, e.name, e.region_code);

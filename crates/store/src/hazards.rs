@@ -298,45 +298,7 @@ pub async fn events_of(c: &mut AnyConnection, hazard_id: &str) -> Result<Vec<Haz
 
 /// The next hazard number: unique and increasing (gaps are possible when a
 /// transaction rolls back, as with any sequence).
-/// One hazard as analytics sees it.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct Occurrence {
-    pub enterprise_id: Option<String>,
-    pub taxonomy_item: Option<String>,
-    pub region_code: String,
-    pub reported_at: i64,
-    pub lon: Option<f64>,
-    pub lat: Option<f64>,
-    pub state: String,
-    pub grade: String,
-}
-
-/// Every hazard the scope may see under a region prefix and reported in
-/// `[since, until)`, dismissed reports left out (they were not hazards).
-pub async fn occurrences(
-    c: &mut AnyConnection,
-    scope: &Scope,
-    region_prefix: Option<&str>,
-    since: i64,
-    until: i64,
-) -> Result<Vec<Occurrence>> {
-    let mut f = Filter::new();
-    f.scope(scope, "region_code", &["enterprise_id"]);
-    if let Some(p) = region_prefix {
-        f.region_prefix("region_code", p);
-    }
-    f.and("reported_at >= {}", Bind::Int(since));
-    f.and("reported_at < {}", Bind::Int(until));
-    f.and_raw("state <> 'dismissed'");
-    let sql = format!(
-        "SELECT enterprise_id, taxonomy_item, region_code, reported_at, lon, lat, state, grade FROM hazards{} \
-         ORDER BY reported_at",
-        f.where_sql()
-    );
-    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
-}
-
-/// One hazard as the statistics see it, with its enterprise's industry.
+/// One hazard as the statistics and analytics see it, with its enterprise's industry.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StatRow {
     pub region_code: String,
@@ -349,10 +311,13 @@ pub struct StatRow {
     pub reported_at: i64,
     pub deadline_ms: Option<i64>,
     pub closed_at: Option<i64>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
 }
 
 /// Every hazard the scope may see under a region prefix reported in
-/// `[since, until)` (dismissed ones included: the caller decides).
+/// `[since, until)`, oldest first (dismissed ones included: the caller
+/// decides).
 pub async fn stat_rows(
     c: &mut AnyConnection,
     scope: &Scope,
@@ -368,8 +333,9 @@ pub async fn stat_rows(
     f.and("h.reported_at >= {}", Bind::Int(since));
     f.and("h.reported_at < {}", Bind::Int(until));
     let sql = format!(
-        "SELECT h.region_code, h.enterprise_id, e.industry, h.channel, h.taxonomy_item, h.grade, h.state, h.reported_at, h.deadline_ms, \
-         h.closed_at FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{}",
+        "SELECT h.region_code, h.enterprise_id, e.industry, h.channel, h.taxonomy_item, h.grade, h.state, h.reported_at, \
+         h.deadline_ms, h.closed_at, h.lon, h.lat FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{} \
+         ORDER BY h.reported_at",
         f.where_sql()
     );
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)

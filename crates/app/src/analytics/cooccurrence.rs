@@ -69,7 +69,11 @@ pub async fn co_occurrence(app: &App, caller: &Caller, p: &CoOccurrenceParams) -
     let since = until - months * 30 * DAY_MS - months / 2 * DAY_MS;
     let rows = {
         let mut c = app.db.read().await?;
-        hazards::occurrences(&mut c, &caller.scope, region.as_ref().map(|r| r.prefix()), since, until).await?
+        hazards::stat_rows(&mut c, &caller.scope, region.as_ref().map(|r| r.prefix()), since, until)
+            .await?
+            .into_iter()
+            .filter(|o| o.state != "dismissed")
+            .collect::<Vec<_>>()
     };
     let events: Vec<an::Occurrence<String, String>> = rows
         .into_iter()

@@ -109,7 +109,11 @@ pub async fn forecast(app: &App, caller: &Caller, p: &ForecastParams) -> Result<
         let d = jiff::civil::date(y as i16, m as i8, 1);
         d.to_zoned_datetime(crate::time::shanghai()).map(|z| z.timestamp().as_millisecond()).unwrap_or(0)
     };
-    let rows = hazards::occurrences(&mut c, &caller.scope, region.as_ref().map(|r| r.prefix()), since, now).await?;
+    let rows = hazards::stat_rows(&mut c, &caller.scope, region.as_ref().map(|r| r.prefix()), since, now)
+        .await?
+        .into_iter()
+        .filter(|o| o.state != "dismissed")
+        .collect::<Vec<_>>();
     drop(c);
     // A month in which the records begin part-way (a platform started, or
     // history imported, mid-month) would read as a slump: start with the

@@ -1,9 +1,9 @@
 //! Hazard and risk density per grid or hexagon as GeoJSON (A3).
 
-use super::{DAY_MS, analytics_error, day_start_ms, region_for};
+use super::{analytics_error, region_for, window};
 use crate::{App, AppError, Caller, Result};
 use anjian_analytics as an;
-use anjian_store::{hazards, now_ms, regions};
+use anjian_store::{hazards, regions};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -20,21 +20,13 @@ pub struct HeatmapParams {
     pub hex_km: Option<f64>,
 }
 
+/// Hazard and risk density for a time window as GeoJSON: one feature per grid
+/// of the region (its polygon; hazards, open and major hazards, risk points
+/// by colour, hazards per km²) or per hexagon of equal area (`cells=hex`).
 pub async fn heatmap(app: &App, caller: &Caller, p: &HeatmapParams) -> Result<serde_json::Value> {
     use serde_json::json;
     let region = region_for(caller, p.region.as_deref())?;
-    let now = now_ms();
-    let until = match &p.until {
-        Some(d) => day_start_ms("until", d)? + DAY_MS,
-        None => now,
-    };
-    let since = match &p.since {
-        Some(d) => day_start_ms("since", d)?,
-        None => until - 90 * DAY_MS,
-    };
-    if since >= until {
-        return Err(AppError::field("since", "开始日期应早于结束日期"));
-    }
+    let (since, until) = window(p.since.as_deref(), p.until.as_deref(), 90)?;
     let hex = match p.cells.as_deref().unwrap_or("grid") {
         "grid" => false,
         "hex" => true,
@@ -46,7 +38,11 @@ pub async fn heatmap(app: &App, caller: &Caller, p: &HeatmapParams) -> Result<se
     }
     let prefix = region.as_ref().map(|r| r.prefix().to_string());
     let mut c = app.db.read().await?;
-    let rows = hazards::occurrences(&mut c, &caller.scope, prefix.as_deref(), since, until).await?;
+    let rows = hazards::stat_rows(&mut c, &caller.scope, prefix.as_deref(), since, until)
+        .await?
+        .into_iter()
+        .filter(|o| o.state != "dismissed")
+        .collect::<Vec<_>>();
     let points = crate::risk::list_points(
         app,
         caller,
@@ -72,7 +68,7 @@ pub async fn heatmap(app: &App, caller: &Caller, p: &HeatmapParams) -> Result<se
         risk: [u64; 4],
     }
     let colour = |c: &str| ["red", "orange", "yellow", "blue"].iter().position(|x| *x == c);
-    let count_hazard = |cell: &mut Cell, o: &hazards::Occurrence| {
+    let count_hazard = |cell: &mut Cell, o: &hazards::StatRow| {
         cell.hazards += 1;
         if o.state != "closed" {
             cell.open += 1;
@@ -99,7 +95,7 @@ pub async fn heatmap(app: &App, caller: &Caller, p: &HeatmapParams) -> Result<se
         };
     let mut features = Vec::new();
     if hex {
-        let located: Vec<&hazards::Occurrence> = rows.iter().filter(|o| o.lon.is_some() && o.lat.is_some()).collect();
+        let located: Vec<&hazards::StatRow> = rows.iter().filter(|o| o.lon.is_some() && o.lat.is_some()).collect();
         let n = located.len().max(1) as f64;
         let (lon0, lat0) = if located.is_empty() {
             risk_at.first().map(|r| (r.0, r.1)).unwrap_or((0.0, 0.0))

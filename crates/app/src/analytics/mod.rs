@@ -54,9 +54,8 @@ pub(super) fn day_start_ms(field: &str, d: &str) -> Result<i64> {
         .map_err(|e| AppError::field(field, e.to_string()))
 }
 
-/// Hazard and risk density for a time window as GeoJSON: one feature per grid
-/// of the region (its polygon; hazards, open and major hazards, risk points
-/// by colour, hazards per km²) or per hexagon of equal area (`cells=hex`).
+/// The reporting window `[since, until)` from optional `YYYY-MM-DD` days in
+/// Shanghai (`until` inclusive); by default the last `default_days` days.
 pub(super) fn window(p_since: Option<&str>, p_until: Option<&str>, default_days: i64) -> Result<(i64, i64)> {
     let until = match p_until {
         Some(d) => day_start_ms("until", d)? + DAY_MS,

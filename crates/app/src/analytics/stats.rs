@@ -1,6 +1,6 @@
 //! Counts and rates by one dimension, with drill-down by region (A1).
 
-use super::{DAY_MS, day_start_ms, region_for};
+use super::{DAY_MS, region_for, window};
 use crate::{App, AppError, Caller, Result};
 use anjian_domain::ids::RegionCode;
 use anjian_store::{hazards, now_ms, regions};
@@ -115,17 +115,7 @@ impl Acc {
 pub async fn stats(app: &App, caller: &Caller, p: &StatsParams) -> Result<StatsView> {
     let region = region_for(caller, p.region.as_deref())?;
     let now = now_ms();
-    let until = match &p.until {
-        Some(d) => day_start_ms("until", d)? + DAY_MS,
-        None => now,
-    };
-    let since = match &p.since {
-        Some(d) => day_start_ms("since", d)?,
-        None => until - 365 * DAY_MS,
-    };
-    if since >= until {
-        return Err(AppError::field("since", "开始日期应早于结束日期"));
-    }
+    let (since, until) = window(p.since.as_deref(), p.until.as_deref(), 365)?;
     const DIMS: [&str; 12] = [
         "month", "week", "day", "quarter", "region", "industry", "channel", "domain", "class", "item", "grade", "state",
     ];
