@@ -38,6 +38,23 @@ pub struct PairView {
     pub p_value: f64,
     /// Benjamini–Hochberg adjusted.
     pub q_value: f64,
+    /// Whether the pair is followed by a red alarm at the same enterprise
+    /// within 30 days more often than that enterprise's own alarm rate predicts.
+    pub red_alarms_after: Option<OutcomeView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OutcomeView {
+    /// Times the pair occurred (A then B within the window).
+    pub occurrences: u64,
+    /// Of those, followed by a red alarm at the enterprise within 30 days.
+    pub with_red_alarm: u64,
+    pub rate: f64,
+    /// The rate the enterprises' own red alarms would give by chance.
+    pub chance_rate: f64,
+    /// rate ÷ chance rate; null when chance predicts none.
+    pub lift: Option<f64>,
+    pub q_value: f64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -67,13 +84,15 @@ pub async fn co_occurrence(app: &App, caller: &Caller, p: &CoOccurrenceParams) -
     }
     let until = now_ms();
     let since = until - months * 30 * DAY_MS - months / 2 * DAY_MS;
-    let rows = {
+    let (rows, red) = {
         let mut c = app.db.read().await?;
-        hazards::stat_rows(&mut c, &caller.scope, region.as_ref().map(|r| r.prefix()), since, until)
+        let prefix = region.as_ref().map(|r| r.prefix());
+        let rows = hazards::stat_rows(&mut c, &caller.scope, prefix, since, until)
             .await?
             .into_iter()
             .filter(|o| o.state != "dismissed")
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        (rows, anjian_store::monitoring::red_alarms(&mut c, &caller.scope, prefix, since, until).await?)
     };
     let events: Vec<an::Occurrence<String, String>> = rows
         .into_iter()
@@ -84,10 +103,18 @@ pub async fn co_occurrence(app: &App, caller: &Caller, p: &CoOccurrenceParams) -
         span: Some(an::TimeSpan { start_ms: since, end_ms: until }),
         ..an::CoOccurrenceConfig::default()
     };
+    let outcomes: Vec<an::OutcomeEvent<String>> =
+        red.into_iter().map(|(site, at_ms)| an::OutcomeEvent { site, at_ms }).collect();
+    let outcome_config =
+        an::OutcomeConfig { window_ms: config.window_ms, span: config.span, ..an::OutcomeConfig::default() };
     // CPU-bound over up to hundreds of thousands of events: off the async workers.
-    let (report, n) = tokio::task::spawn_blocking(move || {
+    let (report, after, n) = tokio::task::spawn_blocking(move || {
         let n = events.len();
-        an::co_occurrence(&events, &config).map(|r| (r, n))
+        let report = an::co_occurrence(&events, &config)?;
+        // Do the significant pairs precede red alarms at the same enterprise?
+        let pairs: Vec<(String, String)> = report.significant().map(|p| (p.first.clone(), p.second.clone())).collect();
+        let after = an::pair_outcomes(&events, &outcomes, &pairs, &outcome_config)?;
+        Ok::<_, an::AnalyticsError>((report, after, n))
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
@@ -109,6 +136,16 @@ pub async fn co_occurrence(app: &App, caller: &Caller, p: &CoOccurrenceParams) -
             sites: s.sites,
             p_value: s.p_value,
             q_value: s.q_value,
+            red_alarms_after: after.pairs.iter().find(|o| o.first == s.first && o.second == s.second).map(|o| {
+                OutcomeView {
+                    occurrences: o.occurrences,
+                    with_red_alarm: o.with_outcome,
+                    rate: o.rate,
+                    chance_rate: o.chance_rate,
+                    lift: o.lift,
+                    q_value: o.q_value,
+                }
+            }),
         })
         .collect();
     Ok(CoOccurrenceView {

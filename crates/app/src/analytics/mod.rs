@@ -16,7 +16,7 @@ mod profile;
 mod ranking;
 mod stats;
 
-pub use cooccurrence::{CoOccurrenceParams, CoOccurrenceView, PairView, co_occurrence};
+pub use cooccurrence::{CoOccurrenceParams, CoOccurrenceView, OutcomeView, PairView, co_occurrence};
 pub use forecast::{ForecastParams, ForecastView, MonthCount, MonthForecast, RegionForecast, forecast};
 pub use heatmap::{HeatmapParams, heatmap};
 pub use profile::{Deduction, EnterpriseProfile, ProfileFacts, profile};

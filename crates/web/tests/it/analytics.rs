@@ -26,8 +26,36 @@ both_backends! {
         for p in v["pairs"].as_array().unwrap() {
             assert!(p["lift"].as_f64().unwrap() >= 1.5 && p["q_value"].as_f64().unwrap() < 0.01, "{p}");
             assert!(!p["first_name"].as_str().unwrap().is_empty());
+            // No red alarm in this history yet: every pair's association is measured and empty.
+            let after = &p["red_alarms_after"];
+            assert!(after["occurrences"].as_u64().unwrap() > 0, "{p}");
+            assert_eq!(after["with_red_alarm"], 0, "{p}");
         }
         assert!(v["tested"].as_u64().unwrap() > 10, "{v}");
+
+        // A planted pair happens again at an enterprise, and a red alarm follows there.
+        let (a, b) = PLANTED_PAIRS[0];
+        let ent = &e.city.enterprises[3].id;
+        for item in [a, b] {
+            let (s, h) = e.call(Method::POST, "/api/v1/hazards", &city, Some(serde_json::json!({
+                "channel": "enforcement_check", "description": "现场检查发现问题", "enterprise_id": ent, "taxonomy_item": item}))).await;
+            assert_eq!(s, StatusCode::CREATED, "{h}");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let (s, dev) = e.call(Method::POST, "/api/v1/devices", &city, Some(serde_json::json!({
+            "name": "配电房气体探头", "device_type": "gas_detector", "enterprise_id": ent,
+            "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{dev}");
+        let id = dev["id"].as_str().unwrap();
+        let (s, _) = e.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), &city, Some(serde_json::json!({"template": "combustible_gas"}))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, r) = e.call(Method::POST, "/api/v1/ingest", &city, Some(serde_json::json!({"batches": [{"device_id": id,
+            "secret": dev["secret"], "readings": [{"ts": anjian_store::now_ms(), "values": {"lel_percent": 80.0}}]}]}))).await;
+        assert_eq!((s, &r["alarms"]["raise"]), (StatusCode::OK, &serde_json::json!(1)), "{r}");
+        let (_, v) = e.call(Method::GET, "/api/v1/analytics/co-occurrence", &city, None).await;
+        let pair = v["pairs"].as_array().unwrap().iter().find(|p| p["first"] == a && p["second"] == b).unwrap().clone();
+        assert_eq!(pair["red_alarms_after"]["with_red_alarm"], 1, "{pair}");
+        assert!(pair["red_alarms_after"]["rate"].as_f64().unwrap() > 0.0);
 
         let (s, v) = e.call(Method::GET, "/api/v1/analytics/forecast", &city, None).await;
         assert_eq!(s, StatusCode::OK, "{v}");
