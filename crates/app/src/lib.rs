@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod crypto;
+pub mod emergency;
 mod error;
 pub mod hazards;
 pub mod hotline;

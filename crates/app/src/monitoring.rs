@@ -541,6 +541,9 @@ async fn apply_decision(
         let title = format!("【{}】{} {}", level.label(), d.name, rule.name);
         let body = format!("{metric} = {x}（{}）", crate::time::fmt_local(at));
         crate::hazards::notify_users(app, c, &to, "alarm", &title, &body, None).await?;
+        if level == Level::Red {
+            crate::emergency::open_for_red(c, &alarm, &title, &to).await?;
+        }
     }
     Ok(())
 }
@@ -733,6 +736,9 @@ pub async fn act_on_alarm(app: &App, caller: &Caller, id: &str, i: &AlarmActionI
     };
     record_alarm_event(&mut tx, &a, &ev, &crate::ledger::actor_of(caller)).await?;
     audit::record(&mut tx, caller, &i.action, "alarm", &a.id, Some(&before), Some(&a)).await?;
+    if i.action == "acknowledge" {
+        crate::emergency::acknowledged(&mut tx, &a.id, caller, now).await?;
+    }
     tx.commit().await?;
     Ok(alarm_view(&a))
 }

@@ -116,3 +116,40 @@ pub async fn alarm_action(
 ) -> ApiResult<Json<AlarmView>> {
     Ok(Json(monitoring::act_on_alarm(&s.app, &c, &id, &i).await?))
 }
+
+/// Emergency responses opened by red alarms, newest first (`open=true`: not yet closed).
+#[utoipa::path(get, path = "/api/v1/emergencies", tag = "monitoring", params(anjian_app::emergency::EmergencyFilter),
+    responses((status = 200, body = Vec<anjian_app::emergency::EmergencyView>)))]
+pub async fn emergencies(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(f): ApiQuery<anjian_app::emergency::EmergencyFilter>,
+) -> ApiResult<Json<Vec<anjian_app::emergency::EmergencyView>>> {
+    Ok(Json(anjian_app::emergency::list(&s.app, &c, &f).await?))
+}
+
+/// One emergency response: who was notified, response time against the
+/// 15-minute target, measures, review.
+#[utoipa::path(get, path = "/api/v1/emergencies/{id}", tag = "monitoring", params(("id" = String, Path)),
+    responses((status = 200, body = anjian_app::emergency::EmergencyView), (status = 404, body = ErrorBody)))]
+pub async fn emergency(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<anjian_app::emergency::EmergencyView>> {
+    Ok(Json(anjian_app::emergency::get(&s.app, &c, &id).await?))
+}
+
+/// Record a measure taken, or close the response with its review (after the alarm was acknowledged).
+#[utoipa::path(post, path = "/api/v1/emergencies/{id}/actions", tag = "monitoring", params(("id" = String, Path)),
+    request_body = anjian_app::emergency::EmergencyAction,
+    responses((status = 200, body = anjian_app::emergency::EmergencyView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn emergency_action(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<anjian_app::emergency::EmergencyAction>,
+) -> ApiResult<Json<anjian_app::emergency::EmergencyView>> {
+    Ok(Json(anjian_app::emergency::act(&s.app, &c, &id, &i).await?))
+}

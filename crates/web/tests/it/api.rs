@@ -474,6 +474,8 @@ both_backends! {
         assert_eq!(r["alarms"]["raise"], 1, "{r}");
         let (_, al) = ta.call(Method::GET, "/api/v1/alarms", Some(&admin), None).await;
         let alarm_b = al["items"][0]["id"].as_str().unwrap().to_string();
+        let (_, em) = ta.call(Method::GET, "/api/v1/emergencies", Some(&admin), None).await;
+        let emergency_b = em[0]["id"].as_str().expect("the red alarm opened a response").to_string();
         let west = ta.login("west").await;
         let (_, inbox) = ta.call(Method::GET, "/api/v1/notifications", Some(&west), None).await;
         let note_b = inbox[0]["id"].as_str().expect("west was notified").to_string();
@@ -554,6 +556,9 @@ both_backends! {
             (Method::GET, "/api/v1/alarms", "/api/v1/alarms?per_page=500".into(), None, vec![]),
             (Method::GET, "/api/v1/alarms/{id}", format!("/api/v1/alarms/{alarm_b}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/alarms/{id}/actions", format!("/api/v1/alarms/{alarm_b}/actions"), Some(json!({"action": "acknowledge"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/emergencies", "/api/v1/emergencies".into(), None, vec![]),
+            (Method::GET, "/api/v1/emergencies/{id}", format!("/api/v1/emergencies/{emergency_b}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/emergencies/{id}/actions", format!("/api/v1/emergencies/{emergency_b}/actions"), Some(json!({"action": "measure", "text": "越权"})), outsiders.to_vec()),
             (Method::GET, "/api/v1/rule-templates", "/api/v1/rule-templates".into(), None, vec![]),
             (Method::GET, "/api/v1/taxonomy", "/api/v1/taxonomy".into(), None, vec![]),
             (Method::GET, "/api/v1/ledger/verify", "/api/v1/ledger/verify".into(), None, vec!["city", "east", "a-head"]),
