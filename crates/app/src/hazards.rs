@@ -450,6 +450,51 @@ async fn create(
     Ok(h)
 }
 
+/// A hazard opened by the system because a device rule keeps alarming
+/// (issue 6): channel `iot_alarm`, at the device's enterprise and place, one
+/// open hazard per rule at a time (its key starts `alarm-rule:{rule}:`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn report_from_alarms(
+    app: &App,
+    c: &mut AnyConnection,
+    device: &anjian_store::monitoring::Device,
+    rule_id: &str,
+    rule_name: &str,
+    alarm: &anjian_store::monitoring::Alarm,
+    alarms: i64,
+    window_days: u32,
+) -> Result<Option<Hazard>> {
+    let key = format!("alarm-rule:{rule_id}:");
+    if hazards::open_with_key_prefix(c, &key).await? {
+        return Ok(None);
+    }
+    let description = format!(
+        "{}（{}）{}天内报警{}次，最近一次 {} = {}，请排查设备所在部位的安全隐患",
+        device.name, rule_name, window_days, alarms, alarm.metric, alarm.last_value
+    );
+    let placement = Placement {
+        region_code: device.region_code.clone(),
+        enterprise_id: Some(device.enterprise_id.clone()),
+        project_id: device.project_id.clone(),
+        point: device.lon.zip(device.lat),
+    };
+    let system = Caller::system();
+    let h = create(
+        app,
+        c,
+        Some(&system),
+        "iot_alarm",
+        &description,
+        placement,
+        None,
+        &[],
+        None,
+        Some(format!("{key}{}", alarm.id)),
+    )
+    .await?;
+    Ok(Some(h))
+}
+
 /// A new hazard row, numbered `n`, as reported.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn new_hazard(

@@ -545,6 +545,17 @@ async fn apply_decision(
             crate::emergency::open_for_red(c, &alarm, &title, &to).await?;
         }
     }
+    if event == "raise" {
+        // A rule that keeps alarming points at a hazard on site.
+        let repeat = serde_json::from_str::<anjian_domain::monitor::Rule>(&rule.rule)
+            .map(|r| r.repeat_to_hazard)
+            .unwrap_or_default();
+        let since = at - i64::from(repeat.window_days) * 86_400_000;
+        let n = monitoring::alarms_of_rule_since(c, &rule.id, since).await?;
+        if n >= i64::from(repeat.count) {
+            crate::hazards::report_from_alarms(app, c, d, &rule.id, &rule.name, &alarm, n, repeat.window_days).await?;
+        }
+    }
     Ok(())
 }
 

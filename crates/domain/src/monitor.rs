@@ -130,6 +130,25 @@ pub struct Rule {
     pub inclusive: bool,
     #[serde(default)]
     pub seasons: Vec<Season>,
+    /// Repeated alarms become a hazard (issue 6): the `count`-th alarm of the
+    /// rule within `window_days` opens one through the hazard lifecycle.
+    #[serde(default)]
+    pub repeat_to_hazard: RepeatToHazard,
+}
+
+/// When repeated alarms of one rule become a hazard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatToHazard {
+    /// Alarms within the window that open a hazard (2–100; default 3).
+    pub count: u32,
+    /// The window, in days (1–90; default 7).
+    pub window_days: u32,
+}
+
+impl Default for RepeatToHazard {
+    fn default() -> Self {
+        RepeatToHazard { count: 3, window_days: 7 }
+    }
 }
 
 /// Why a rule is not valid; `field` names the JSON path.
@@ -180,6 +199,12 @@ impl Rule {
         }
         if !self.hysteresis.is_finite() || self.hysteresis < 0.0 {
             return Err(rule_err("hysteresis", "回差必须是非负数"));
+        }
+        if !(2..=100).contains(&self.repeat_to_hazard.count) {
+            return Err(rule_err("repeat_to_hazard.count", "转为隐患的报警次数应为 2 到 100"));
+        }
+        if !(1..=90).contains(&self.repeat_to_hazard.window_days) {
+            return Err(rule_err("repeat_to_hazard.window_days", "统计窗口应为 1 到 90 天"));
         }
         check_thresholds("thresholds", &self.thresholds, self.direction)?;
         for (i, s) in self.seasons.iter().enumerate() {
@@ -351,6 +376,7 @@ mod tests {
             hysteresis: hyst,
             inclusive: true,
             seasons: vec![],
+            repeat_to_hazard: RepeatToHazard::default(),
         }
     }
 
@@ -455,6 +481,7 @@ mod tests {
             hysteresis: 0.0,
             inclusive: true,
             seasons: vec![],
+            repeat_to_hazard: RepeatToHazard::default(),
         };
         let mut s = RuleState::default();
         s.observe(&r, 0, 10.0, WINTER);

@@ -341,6 +341,18 @@ pub async fn stat_rows(
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 
+/// Whether an open hazard has an idempotency key starting with `prefix`
+/// (hazards opened by the system for one cause, e.g. a rule's repeated alarms).
+pub async fn open_with_key_prefix(c: &mut AnyConnection, prefix: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM hazards WHERE idempotency_key LIKE $1 AND state NOT IN ('closed', 'dismissed')",
+    )
+    .bind(format!("{}%", prefix.replace(['%', '_'], "")))
+    .fetch_one(c)
+    .await?;
+    Ok(n > 0)
+}
+
 /// `n` next hazard numbers in one round trip (a batch of reports).
 pub async fn next_numbers(c: &mut AnyConnection, backend: crate::Backend, n: usize) -> Result<Vec<i64>> {
     let n = n as i64;

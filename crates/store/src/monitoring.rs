@@ -370,3 +370,12 @@ pub async fn red_alarms(
     let sql = format!("SELECT enterprise_id, raised_at FROM alarms{} ORDER BY raised_at", f.where_sql());
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
+
+/// Alarms a rule raised since `since`.
+pub async fn alarms_of_rule_since(c: &mut AnyConnection, rule_id: &str, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM alarms WHERE rule_id = $1 AND raised_at >= $2")
+        .bind(rule_id)
+        .bind(since)
+        .fetch_one(c)
+        .await?)
+}

@@ -125,3 +125,41 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn the_third_alarm_of_a_rule_within_a_week_opens_one_hazard(b: Backend) {
+        let e = Env::new(b).await;
+        let city = e.login("city").await;
+        let ent = e.city.enterprises[2].id.clone();
+        let (id, secret) = gas_detector(&e, &city, &ent).await;
+        let now = anjian_store::now_ms();
+        let hazards = |e: &Env| {
+            let db = e.app.db.clone();
+            async move {
+                let mut c = db.read().await.unwrap();
+                sqlx::query_as::<_, (String, String, Option<String>)>("SELECT channel, description, enterprise_id FROM hazards WHERE channel = 'iot_alarm'")
+                    .fetch_all(&mut *c).await.unwrap()
+            }
+        };
+        // Raise and clear twice: no hazard yet (the template's default is the 3rd alarm in 7 days).
+        for k in 0..2 {
+            let t0 = now - (50 - 10 * k) * 60 * 60_000;
+            let r = read(&e, &city, &id, &secret, t0, 30.0).await;
+            assert_eq!(r["alarms"]["raise"], 1, "{r}");
+            read(&e, &city, &id, &secret, t0 + 60_000, 0.0).await;
+        }
+        assert!(hazards(&e).await.is_empty());
+        // The third alarm opens a hazard at the device's enterprise, through the lifecycle.
+        let t = now - 10 * 60 * 60_000;
+        read(&e, &city, &id, &secret, t, 30.0).await;
+        let hs = hazards(&e).await;
+        assert_eq!(hs.len(), 1, "{hs:?}");
+        assert_eq!(hs[0].2.as_deref(), Some(ent.as_str()));
+        assert!(hs[0].1.contains("3次"), "{}", hs[0].1);
+        // A fourth while that hazard is open adds no second one.
+        read(&e, &city, &id, &secret, t + 60_000, 0.0).await;
+        read(&e, &city, &id, &secret, t + 2 * 60_000, 30.0).await;
+        assert_eq!(hazards(&e).await.len(), 1);
+        e.t.cleanup().await;
+    }
+}
