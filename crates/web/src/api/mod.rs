@@ -3,12 +3,15 @@
 
 pub mod analytics;
 pub mod attachments;
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod calc;
+pub mod documents;
 pub mod enterprises;
 pub mod hazards;
 pub mod import;
+pub mod inspections;
 pub mod ledger;
 pub mod monitoring;
 pub mod notifications;

@@ -4,11 +4,14 @@
 
 mod analytics;
 mod api;
+mod attendance;
 mod calc;
 mod common;
+mod documents;
 mod emergency;
 mod hazards;
 mod history;
+mod inspections;
 mod ledger;
 mod lifecycle;
 mod monitoring;
