@@ -5,6 +5,7 @@
 //! Same seed, same city, byte for byte.
 
 pub mod history;
+pub mod inspections;
 pub mod load;
 pub mod registers;
 

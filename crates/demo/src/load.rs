@@ -14,6 +14,7 @@ use anjian_store::{enterprises, new_id, now_ms, people, projects, regions, setti
 const MARKER: &str = "demo_city";
 const HISTORY_MARKER: &str = "demo_history";
 const REGISTERS_MARKER: &str = "demo_registers";
+const INSPECTIONS_MARKER: &str = "demo_inspections";
 
 pub struct Summary {
     pub reused: bool,
@@ -43,6 +44,7 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summa
     if size == DemoSize::Standard {
         s.hazards = ensure_history(app, &city, seed, HistorySpec::STANDARD).await?.hazards;
         ensure_registers(app, &city, seed).await?;
+        ensure_inspections(app, &city, seed).await?;
     }
     Ok(s)
 }
@@ -187,6 +189,106 @@ pub async fn ensure_history(
     tx.commit().await.map_err(|e| fail(e.to_string()))?;
     tracing::info!(hazards, events, seconds = started.elapsed().as_secs_f64(), "demo hazard history loaded");
     Ok(HistorySummary { reused: false, hazards, events, sha256 })
+}
+
+/// Loads the demo city's inspection records once (see [`crate::inspections`]):
+/// self-inspections, regulators' inspections linked to the history's
+/// hazards, duty check-ins, trainings. One transaction, one audit row and
+/// one evidence-ledger record with the SHA-256 of every row. Returns the
+/// number of inspections.
+pub async fn ensure_inspections(app: &App, city: &DemoCity, seed: u64) -> Result<usize, String> {
+    use anjian_store::inspections as store;
+    use sha2::Digest;
+    let fail = |e: String| format!("载入演示检查记录失败: {e}");
+    let mut c = app.db.read().await.map_err(|e| e.to_string())?;
+    if let Some(v) = settings::get(&mut c, INSPECTIONS_MARKER).await.map_err(|e| e.to_string())? {
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap_or_default();
+        return Ok(v["inspections"].as_u64().unwrap_or(0) as usize);
+    }
+    let mut templates = Vec::new();
+    for t in anjian_app::inspections::shipped().map_err(|e| fail(e.to_string()))? {
+        let row = store::latest_template(&mut c, &t.code).await.map_err(|e| fail(e.to_string()))?;
+        let row = row.ok_or_else(|| fail(format!("模板 {} 未载入", t.code)))?;
+        let template = serde_json::from_str(&row.body).map_err(|e| fail(e.to_string()))?;
+        templates.push(crate::inspections::Stored { id: row.id, template });
+    }
+    let found: Vec<crate::inspections::Found> =
+        store::hazards_found_by(&mut c, &["enterprise_self_check", "enforcement_check", "expert_check"])
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .into_iter()
+            .map(|(hazard_id, enterprise_id, channel, reported_at, taxonomy_item)| crate::inspections::Found {
+                hazard_id,
+                enterprise_id,
+                channel,
+                reported_at,
+                taxonomy_item,
+            })
+            .collect();
+    drop(c);
+    let started = std::time::Instant::now();
+    let r = crate::inspections::generate(city, seed, crate::history::history_end_ms(), &templates, &found);
+    let mut hasher = sha2::Sha256::new();
+    for i in &r.inspections {
+        hasher.update(serde_json::to_vec(i).map_err(|e| fail(e.to_string()))?);
+    }
+    for x in &r.results {
+        hasher.update(serde_json::to_vec(x).map_err(|e| fail(e.to_string()))?);
+    }
+    for k in &r.checkins {
+        hasher.update(serde_json::to_vec(k).map_err(|e| fail(e.to_string()))?);
+    }
+    for t in &r.trainings {
+        hasher.update(serde_json::to_vec(t).map_err(|e| fail(e.to_string()))?);
+    }
+    hasher.update(serde_json::to_vec(&r.signins).map_err(|e| fail(e.to_string()))?);
+    let mut tx = app.db.begin().await.map_err(|e| fail(e.to_string()))?;
+    store::insert_inspections_many(&mut tx, &r.inspections).await.map_err(|e| fail(e.to_string()))?;
+    store::insert_results_many(&mut tx, &r.results).await.map_err(|e| fail(e.to_string()))?;
+    store::insert_checkins_many(&mut tx, &r.checkins).await.map_err(|e| fail(e.to_string()))?;
+    store::insert_trainings_many(&mut tx, &r.trainings).await.map_err(|e| fail(e.to_string()))?;
+    store::insert_signins_many(&mut tx, &r.signins).await.map_err(|e| fail(e.to_string()))?;
+    for ((kind, year), last) in &r.counters {
+        store::raise_series(&mut tx, "", kind, *year, *last).await.map_err(|e| fail(e.to_string()))?;
+    }
+    let counts = serde_json::json!({
+        "seed": seed, "inspections": r.inspections.len(), "results": r.results.len(), "checkins": r.checkins.len(),
+        "trainings": r.trainings.len(), "signins": r.signins.len(), "sha256": hex::encode(hasher.finalize()),
+    });
+    anjian_app::ledger::append(
+        &mut tx,
+        &new_id(),
+        &anjian_app::ledger::Record {
+            kind: "import.demo_inspections",
+            subject: INSPECTIONS_MARKER,
+            actor: "system",
+            time_ms: now_ms(),
+            fields: counts.clone(),
+            content: counts.clone(),
+        },
+    )
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    audit::record::<(), _>(
+        &mut tx,
+        &Caller::system(),
+        "demo_inspections",
+        "demo_city",
+        &seed.to_string(),
+        None,
+        Some(&counts),
+    )
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    settings::set(&mut tx, INSPECTIONS_MARKER, &counts.to_string()).await.map_err(|e| fail(e.to_string()))?;
+    tx.commit().await.map_err(|e| fail(e.to_string()))?;
+    tracing::info!(
+        inspections = r.inspections.len(),
+        checkins = r.checkins.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "demo inspection records loaded"
+    );
+    Ok(r.inspections.len())
 }
 
 fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {

@@ -146,39 +146,48 @@ const INSPECTION_COLS: &str = "i.id, i.number, i.kind, i.template_id, i.enterpri
     i.failed, i.not_applicable, i.score, i.grade, i.idempotency_key, i.created_at, i.updated_at";
 
 pub async fn insert_inspection(c: &mut AnyConnection, i: &Inspection) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO inspections (id, number, kind, template_id, enterprise_id, project_id, region_code, inspector_id, \
-         inspector_name, state, period, started_at, submitted_at, lon, lat, items, passed, failed, not_applicable, score, \
-         grade, idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         NULLIF($14, 'NaN'), NULLIF($15, 'NaN'), $16, $17, $18, $19, NULLIF($20, 'NaN'), $21, $22, $23, $24)",
-    )
-    .bind(&i.id)
-    .bind(&i.number)
-    .bind(&i.kind)
-    .bind(&i.template_id)
-    .bind(&i.enterprise_id)
-    .bind(&i.project_id)
-    .bind(&i.region_code)
-    .bind(&i.inspector_id)
-    .bind(&i.inspector_name)
-    .bind(&i.state)
-    .bind(&i.period)
-    .bind(i.started_at)
-    .bind(i.submitted_at)
-    .bind(opt_f64(i.lon))
-    .bind(opt_f64(i.lat))
-    .bind(i.items)
-    .bind(i.passed)
-    .bind(i.failed)
-    .bind(i.not_applicable)
-    .bind(opt_f64(i.score))
-    .bind(&i.grade)
-    .bind(&i.idempotency_key)
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .execute(c)
-    .await
-    .map_err(StoreError::unique("idempotency_key"))?;
+    insert_inspections_many(c, std::slice::from_ref(i)).await
+}
+
+/// Inserts inspections in multi-row statements.
+pub async fn insert_inspections_many(c: &mut AnyConnection, rows: &[Inspection]) -> Result<()> {
+    for chunk in rows.chunks(crate::bulk_rows(c, 24)) {
+        let sql = format!(
+            "INSERT INTO inspections (id, number, kind, template_id, enterprise_id, project_id, region_code, inspector_id, \
+             inspector_name, state, period, started_at, submitted_at, lon, lat, items, passed, failed, not_applicable, \
+             score, grade, idempotency_key, created_at, updated_at) VALUES {}",
+            crate::placeholders_nan_null(chunk.len(), 24, &[13, 14, 19])
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in chunk {
+            q = q
+                .bind(&i.id)
+                .bind(&i.number)
+                .bind(&i.kind)
+                .bind(&i.template_id)
+                .bind(&i.enterprise_id)
+                .bind(&i.project_id)
+                .bind(&i.region_code)
+                .bind(&i.inspector_id)
+                .bind(&i.inspector_name)
+                .bind(&i.state)
+                .bind(&i.period)
+                .bind(i.started_at)
+                .bind(i.submitted_at)
+                .bind(opt_f64(i.lon))
+                .bind(opt_f64(i.lat))
+                .bind(i.items)
+                .bind(i.passed)
+                .bind(i.failed)
+                .bind(i.not_applicable)
+                .bind(opt_f64(i.score))
+                .bind(&i.grade)
+                .bind(&i.idempotency_key)
+                .bind(i.created_at)
+                .bind(i.updated_at);
+        }
+        q.execute(&mut *c).await.map_err(StoreError::unique("idempotency_key"))?;
+    }
     Ok(())
 }
 
@@ -327,7 +336,12 @@ pub struct ResultRow {
 /// Replaces an inspection's answers.
 pub async fn replace_results(c: &mut AnyConnection, inspection_id: &str, rows: &[ResultRow]) -> Result<()> {
     sqlx::query("DELETE FROM inspection_results WHERE inspection_id = $1").bind(inspection_id).execute(&mut *c).await?;
-    for chunk in rows.chunks(12) {
+    insert_results_many(c, rows).await
+}
+
+/// Inserts answers in multi-row statements.
+pub async fn insert_results_many(c: &mut AnyConnection, rows: &[ResultRow]) -> Result<()> {
+    for chunk in rows.chunks(crate::bulk_rows(c, 10)) {
         let sql = format!(
             "INSERT INTO inspection_results (inspection_id, item_code, instance, section_code, outcome, problem_code, \
              deduction, note, attachments, hazard_id) VALUES {}",
@@ -717,31 +731,40 @@ const CHECKIN_COLS: &str = "k.id, k.enterprise_id, k.region_code, k.person_id, k
     k.operation, k.certified, k.match_score, k.at, k.day, k.shift, k.lon, k.lat, k.idempotency_key, k.created_at";
 
 pub async fn insert_checkin(c: &mut AnyConnection, k: &Checkin) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO duty_checkins (id, enterprise_id, region_code, person_id, role, method, device_id, operation, \
-         certified, match_score, at, day, shift, lon, lat, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, \
-         $7, $8, $9, NULLIF($10, 'NaN'), $11, $12, $13, NULLIF($14, 'NaN'), NULLIF($15, 'NaN'), $16, $17)",
-    )
-    .bind(&k.id)
-    .bind(&k.enterprise_id)
-    .bind(&k.region_code)
-    .bind(&k.person_id)
-    .bind(&k.role)
-    .bind(&k.method)
-    .bind(&k.device_id)
-    .bind(&k.operation)
-    .bind(k.certified)
-    .bind(opt_f64(k.match_score))
-    .bind(k.at)
-    .bind(&k.day)
-    .bind(k.shift)
-    .bind(opt_f64(k.lon))
-    .bind(opt_f64(k.lat))
-    .bind(&k.idempotency_key)
-    .bind(k.created_at)
-    .execute(c)
-    .await
-    .map_err(StoreError::unique("idempotency_key"))?;
+    insert_checkins_many(c, std::slice::from_ref(k)).await
+}
+
+/// Inserts check-ins in multi-row statements.
+pub async fn insert_checkins_many(c: &mut AnyConnection, rows: &[Checkin]) -> Result<()> {
+    for chunk in rows.chunks(crate::bulk_rows(c, 17)) {
+        let sql = format!(
+            "INSERT INTO duty_checkins (id, enterprise_id, region_code, person_id, role, method, device_id, operation, \
+             certified, match_score, at, day, shift, lon, lat, idempotency_key, created_at) VALUES {}",
+            crate::placeholders_nan_null(chunk.len(), 17, &[9, 13, 14])
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for k in chunk {
+            q = q
+                .bind(&k.id)
+                .bind(&k.enterprise_id)
+                .bind(&k.region_code)
+                .bind(&k.person_id)
+                .bind(&k.role)
+                .bind(&k.method)
+                .bind(&k.device_id)
+                .bind(&k.operation)
+                .bind(k.certified)
+                .bind(opt_f64(k.match_score))
+                .bind(k.at)
+                .bind(&k.day)
+                .bind(k.shift)
+                .bind(opt_f64(k.lon))
+                .bind(opt_f64(k.lat))
+                .bind(&k.idempotency_key)
+                .bind(k.created_at);
+        }
+        q.execute(&mut *c).await.map_err(StoreError::unique("idempotency_key"))?;
+    }
     Ok(())
 }
 
@@ -837,20 +860,79 @@ pub struct Training {
 }
 
 pub async fn insert_training(c: &mut AnyConnection, t: &Training) -> Result<()> {
+    insert_trainings_many(c, std::slice::from_ref(t)).await
+}
+
+/// Inserts trainings in multi-row statements.
+pub async fn insert_trainings_many(c: &mut AnyConnection, rows: &[Training]) -> Result<()> {
+    for chunk in rows.chunks(crate::bulk_rows(c, 7)) {
+        let sql = format!(
+            "INSERT INTO trainings (id, enterprise_id, title, hours, starts_at, created_by, created_at) VALUES {}",
+            crate::placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for t in chunk {
+            q = q
+                .bind(&t.id)
+                .bind(&t.enterprise_id)
+                .bind(&t.title)
+                .bind(t.hours)
+                .bind(t.starts_at)
+                .bind(&t.created_by)
+                .bind(t.created_at);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Inserts sign-ins `(training, person, at, method)` in multi-row statements.
+pub async fn insert_signins_many(c: &mut AnyConnection, rows: &[(String, String, i64, String)]) -> Result<()> {
+    for chunk in rows.chunks(crate::bulk_rows(c, 4)) {
+        let sql = format!(
+            "INSERT INTO training_signins (training_id, person_id, at, method) VALUES {}",
+            crate::placeholders(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (t, p, at, m) in chunk {
+            q = q.bind(t).bind(p).bind(*at).bind(m);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Raises a series counter to at least `last` (after a bulk import).
+pub async fn raise_series(c: &mut AnyConnection, department: &str, kind: &str, year: i64, last: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO trainings (id, enterprise_id, title, hours, starts_at, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO document_counters (department_code, kind, year, last) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (department_code, kind, year) DO UPDATE SET last = \
+         CASE WHEN document_counters.last > $4 THEN document_counters.last ELSE $4 END",
     )
-    .bind(&t.id)
-    .bind(&t.enterprise_id)
-    .bind(&t.title)
-    .bind(t.hours)
-    .bind(t.starts_at)
-    .bind(&t.created_by)
-    .bind(t.created_at)
+    .bind(department)
+    .bind(kind)
+    .bind(year)
+    .bind(last)
     .execute(c)
     .await?;
     Ok(())
+}
+
+/// Hazards found at enterprises through the given channels:
+/// (id, enterprise, channel, reported_at, taxonomy item), oldest first.
+pub async fn hazards_found_by(
+    c: &mut AnyConnection,
+    channels: &[&str],
+) -> Result<Vec<(String, String, String, i64, Option<String>)>> {
+    let mut f = Filter::new();
+    let ps: Vec<String> = channels.iter().map(|ch| f.next(Bind::Text((*ch).into()))).collect();
+    f.and_raw(format!("channel IN ({})", ps.join(", ")));
+    f.and_raw("enterprise_id IS NOT NULL");
+    let sql = format!(
+        "SELECT id, enterprise_id, channel, reported_at, taxonomy_item FROM hazards{} ORDER BY reported_at, id",
+        f.where_sql()
+    );
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 
 pub async fn training(c: &mut AnyConnection, id: &str) -> Result<Option<Training>> {

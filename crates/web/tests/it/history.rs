@@ -72,6 +72,32 @@ both_backends! {
         let mut c = e.app.db.read().await.unwrap();
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hazards").fetch_one(&mut *c).await.unwrap();
         assert_eq!(total, 2_501);
+        drop(c);
+
+        // The inspection records load once on top: every failing answer links a
+        // history hazard of the same enterprise, and the discipline view reads them.
+        let n = anjian_demo::load::ensure_inspections(&e.app, &e.city, 11).await.unwrap();
+        assert!(n > e.city.enterprises.len() * 3, "{n}");
+        assert_eq!(anjian_demo::load::ensure_inspections(&e.app, &e.city, 11).await.unwrap(), n, "reused");
+        let mut c = e.app.db.read().await.unwrap();
+        let unlinked: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inspection_results r JOIN inspections i ON i.id = r.inspection_id \
+             LEFT JOIN hazards h ON h.id = r.hazard_id \
+             WHERE r.outcome = 'fail' AND (h.id IS NULL OR h.enterprise_id <> i.enterprise_id)")
+            .fetch_one(&mut *c).await.unwrap();
+        assert_eq!(unlinked, 0);
+        let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inspection_results WHERE hazard_id IS NOT NULL")
+            .fetch_one(&mut *c).await.unwrap();
+        assert!(linked > 0);
+        drop(c);
+        let last = anjian_app::time::add_months(&anjian_app::time::month_of(anjian_store::now_ms()), -2);
+        let (s, v) = e.call(Method::GET, &format!("/api/v1/discipline/self-inspections?month={last}"), &city, None).await;
+        assert_eq!(s, axum::http::StatusCode::OK, "{v}");
+        let sum = &v["summary"];
+        assert!(sum["on_time"].as_u64().unwrap() > sum["missing"].as_u64().unwrap(), "{sum}");
+        let (s, v) = e.call(Method::GET, "/api/v1/attendance/duty-rates", &city, None).await;
+        assert_eq!(s, axum::http::StatusCode::OK, "{v}");
+        assert!(v["trend"][4]["rate"].as_f64().unwrap() > 0.5, "{v}");
         let _ = &e.t;
     }
 }
