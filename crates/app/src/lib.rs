@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod concrete;
 pub mod crypto;
 pub mod emergency;
 mod error;
