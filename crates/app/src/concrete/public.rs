@@ -127,6 +127,12 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// Whether a ticket has this public code.
+pub async fn exists(app: &App, code: &str) -> Result<bool> {
+    let mut c = app.db.read().await?;
+    Ok(store::ticket(&mut c, code).await?.is_some_and(|(t, _)| t.code == code))
+}
+
 /// The public view of the ticket with this code.
 pub async fn ticket(app: &App, code: &str) -> Result<PublicTicket> {
     let signer = crate::ledger::signer(app).await?;

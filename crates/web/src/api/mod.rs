@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calc;
+pub mod concrete;
 pub mod enterprises;
 pub mod hazards;
 pub mod import;
