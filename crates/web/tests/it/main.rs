@@ -6,6 +6,7 @@ mod analytics;
 mod api;
 mod calc;
 mod common;
+mod concrete;
 mod emergency;
 mod hazards;
 mod history;
