@@ -294,11 +294,11 @@ async fn lot(c: &mut AnyConnection, caller: &Caller, ids: &[String]) -> Result<V
         if ids[..k].contains(id) {
             return Err(AppError::field(&field, "批次重复"));
         }
-        let (b, ctx) = match visible_batch(c, caller, id).await {
-            Ok(x) => x,
-            Err(AppError::NotFound) => return Err(AppError::field(&field, "批次不存在")),
-            Err(e) => return Err(e),
-        };
+        // An unknown id is bad input; a batch outside the caller's scope is not found.
+        if store::batch(c, id).await?.is_none() {
+            return Err(AppError::field(&field, "批次不存在"));
+        }
+        let (b, ctx) = visible_batch(c, caller, id).await?;
         if let Some((first, fctx)) = out.first() {
             if b.project_id != first.project_id {
                 return Err(AppError::field(&field, "一个检验批的批次应属于同一项目"));
