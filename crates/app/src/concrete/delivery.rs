@@ -563,17 +563,7 @@ pub async fn receive(app: &App, caller: &Caller, key: &str, i: &ReceiptInput) ->
         anjian_store::StoreError::Conflict { .. } => AppError::field("status", "该发货单已被签收"),
         other => other.into(),
     })?;
-    audit::record(&mut tx, caller, if accept { "receive" } else { "reject" }, "concrete_ticket", &t.id, Some(&old), Some(&t))
-        .await?;
-    let kind = if accept { "concrete.ticket.received" } else { "concrete.ticket.rejected" };
-    let content = json!({
-        "ticket_id": t.id, "code": t.code, "status": if accept { "received" } else { "rejected" },
-        "arrived_at": arrived_at, "site_slump_mm": t.site_slump_mm,
-        "site_temperature_c": t.site_temperature_c.map(|x| dec(x, 1)), "receiver_id": t.received_by,
-        "signed_at": now, "reason_sha256": reason.map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(r.as_bytes()))),
-    });
-    let fields = json!({"code": t.code, "project_id": t.project_id, "status": if accept { "received" } else { "rejected" }});
-    step(&mut tx, kind, &t.id, caller, now, fields, content).await?;
+    record_receipt(&mut tx, caller, &old, &t, reason).await?;
     if let Some(p) = placed_at {
         record_placed(&mut tx, caller, &t, p, now).await?;
     }
@@ -585,7 +575,33 @@ pub async fn receive(app: &App, caller: &Caller, key: &str, i: &ReceiptInput) ->
     Ok(d)
 }
 
-async fn record_placed(c: &mut AnyConnection, caller: &Caller, t: &Ticket, placed_at: i64, now: i64) -> Result<()> {
+/// The audit row and ledger record of a sign-off (received or refused, at
+/// `t.received_at`); a refusal's reason goes on the ledger as its hash only.
+pub async fn record_receipt(
+    c: &mut AnyConnection,
+    caller: &Caller,
+    before: &Ticket,
+    t: &Ticket,
+    reason: Option<&str>,
+) -> Result<()> {
+    let accept = t.status != "rejected";
+    let status = if accept { "received" } else { "rejected" };
+    audit::record(c, caller, if accept { "receive" } else { "reject" }, "concrete_ticket", &t.id, Some(before), Some(t))
+        .await?;
+    let signed_at = t.received_at.unwrap_or(t.updated_at);
+    let content = json!({
+        "ticket_id": t.id, "code": t.code, "status": status, "arrived_at": t.arrived_at,
+        "site_slump_mm": t.site_slump_mm, "site_temperature_c": t.site_temperature_c.map(|x| dec(x, 1)),
+        "receiver_id": t.received_by, "signed_at": signed_at,
+        "reason_sha256": reason.map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(r.as_bytes()))),
+    });
+    let fields = json!({"code": t.code, "project_id": t.project_id, "status": status});
+    step(c, &format!("concrete.ticket.{status}"), &t.id, caller, signed_at, fields, content).await?;
+    Ok(())
+}
+
+/// The ledger record of the end of placing (recorded at `now`).
+pub async fn record_placed(c: &mut AnyConnection, caller: &Caller, t: &Ticket, placed_at: i64, now: i64) -> Result<()> {
     let content = json!({"ticket_id": t.id, "code": t.code, "placed_at": placed_at, "receiver_id": caller.actor_id()});
     let fields = json!({"code": t.code, "project_id": t.project_id});
     step(c, "concrete.ticket.placed", &t.id, caller, now, fields, content).await?;
@@ -642,30 +658,41 @@ async fn check_limits(app: &App, c: &mut AnyConnection, caller: &Caller, t: &Tic
     let temp = temperature(t);
     let findings = rules::check(&times(t), temp, ctx.ctx_retarding != 0, &limits);
     for f in &findings {
-        let w = Warning {
-            id: new_id(),
-            ticket_id: t.id.clone(),
-            project_id: t.project_id.clone(),
-            kind: f.kind.as_str().into(),
-            limit_min: i64::from(f.limit_min),
-            elapsed_ms: f.elapsed_ms,
-            over_ms: f.over_ms,
-            message: warning_message(t, ctx, f, temp),
-            created_at: now_ms(),
-        };
+        let w = warning_row(t, ctx, f, temp, now_ms());
         if !store::insert_warning(c, &w).await? {
             continue;
         }
-        let content = json!({"warning_id": w.id, "ticket_id": t.id, "code": t.code, "kind": w.kind,
-            "limit_min": w.limit_min, "elapsed_ms": w.elapsed_ms, "basis": limits.basis});
-        let fields = json!({"code": t.code, "project_id": t.project_id, "kind": w.kind});
-        step(c, "concrete.warning.raised", &t.id, caller, w.created_at, fields, content).await?;
-        audit::record::<(), _>(c, caller, "warn", "concrete_ticket", &t.id, None, Some(&w)).await?;
+        record_warning(c, caller, t, &w, &limits.basis).await?;
         let to = warning_recipients(c, t, ctx).await?;
         let title = format!("混凝土质量预警：{} {}", f.kind.label(), ctx.ctx_project_name);
         notify_users(app, c, &to, "concrete_warning", &title, &w.message, None).await?;
     }
     Ok(())
+}
+
+/// The audit row and ledger record of a stored warning.
+pub async fn record_warning(c: &mut AnyConnection, caller: &Caller, t: &Ticket, w: &Warning, basis: &str) -> Result<()> {
+    let content = json!({"warning_id": w.id, "ticket_id": t.id, "code": t.code, "kind": w.kind,
+        "limit_min": w.limit_min, "elapsed_ms": w.elapsed_ms, "basis": basis});
+    let fields = json!({"code": t.code, "project_id": t.project_id, "kind": w.kind});
+    step(c, "concrete.warning.raised", &t.id, caller, w.created_at, fields, content).await?;
+    audit::record::<(), _>(c, caller, "warn", "concrete_ticket", &t.id, None, Some(w)).await?;
+    Ok(())
+}
+
+/// A warning row for a finding on a ticket, with its message.
+pub fn warning_row(t: &Ticket, ctx: &Context, f: &Finding, temperature_c: f64, at: i64) -> Warning {
+    Warning {
+        id: new_id(),
+        ticket_id: t.id.clone(),
+        project_id: t.project_id.clone(),
+        kind: f.kind.as_str().into(),
+        limit_min: i64::from(f.limit_min),
+        elapsed_ms: f.elapsed_ms,
+        over_ms: f.over_ms,
+        message: warning_message(t, ctx, f, temperature_c),
+        created_at: at,
+    }
 }
 
 /// The project's people (accounts of its three parties and its receivers)
@@ -761,13 +788,19 @@ pub async fn grant_receiver(app: &App, caller: &Caller, project_id: &str, i: &Re
     }
     let now = now_ms();
     store::grant_receiver(&mut tx, &p.id, &u.id, caller.actor_id().as_deref(), now).await?;
-    audit::record::<(), _>(&mut tx, caller, "grant", "concrete_receiver", &p.id, None, Some(&json!({"user_id": u.id})))
-        .await?;
-    let content = json!({"project_id": p.id, "user_id": u.id, "granted_at": now});
-    step(&mut tx, "concrete.receiver.granted", &p.id, caller, now, json!({"user_id": u.id}), content).await?;
+    record_grant(&mut tx, caller, &p.id, &u.id, now).await?;
     let list = receivers_of(&mut tx, &p.id).await?;
     tx.commit().await?;
     Ok(list)
+}
+
+/// The audit row and ledger record of a receiver's authorisation.
+pub async fn record_grant(c: &mut AnyConnection, caller: &Caller, project_id: &str, user_id: &str, at: i64) -> Result<()> {
+    audit::record::<(), _>(c, caller, "grant", "concrete_receiver", project_id, None, Some(&json!({"user_id": user_id})))
+        .await?;
+    let content = json!({"project_id": project_id, "user_id": user_id, "granted_at": at});
+    step(c, "concrete.receiver.granted", project_id, caller, at, json!({"user_id": user_id}), content).await?;
+    Ok(())
 }
 
 /// Withdraws a receiver's authorisation.

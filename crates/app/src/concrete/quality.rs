@@ -266,7 +266,7 @@ pub(crate) fn acceptance_view(a: Acceptance) -> AcceptanceView {
     }
 }
 
-fn method_name(m: Method) -> &'static str {
+pub fn method_name(m: Method) -> &'static str {
     match m {
         Method::Statistical => "statistical",
         Method::Sigma0 => "sigma0",
@@ -354,8 +354,7 @@ pub async fn accept(app: &App, caller: &Caller, i: &AcceptanceInput) -> Result<A
         None
     } else {
         let locations: Vec<&str> = batches.iter().map(|(_, c)| c.ctx_pour_location.as_str()).collect();
-        let description = failure_text(&project.name, &locations.join("、"), &out);
-        Some(crate::hazards::report_from_acceptance(app, &mut tx, &project, &id, &description).await?.id)
+        Some(open_hazard(app, &mut tx, &project, &id, &locations.join("、"), &out).await?)
     };
     let batch_ids: Vec<String> = batches.iter().map(|(b, _)| b.id.clone()).collect();
     let specimen_ids: Vec<String> = specimens.iter().map(|s| s.id.clone()).collect();
@@ -379,6 +378,21 @@ pub async fn accept(app: &App, caller: &Caller, i: &AcceptanceInput) -> Result<A
     record_acceptance(&mut tx, caller, &a, &out).await?;
     tx.commit().await?;
     Ok(acceptance_view(a))
+}
+
+/// Opens the quality hazard of a failed lot on its project (through the
+/// hazard lifecycle: reported, classified CONS-09-01, dispatched to the
+/// contractor); returns its id.
+pub async fn open_hazard(
+    app: &App,
+    c: &mut AnyConnection,
+    project: &projects::Project,
+    acceptance_id: &str,
+    locations: &str,
+    out: &Gb50107Output,
+) -> Result<String> {
+    let description = failure_text(&project.name, locations, out);
+    Ok(crate::hazards::report_from_acceptance(app, c, project, acceptance_id, &description).await?.id)
 }
 
 /// The hazard text of a failed lot: where, which method, which criterion.

@@ -558,3 +558,44 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+both_backends! {
+    async fn the_demo_concrete_loads_once_with_every_step_on_the_ledger(b: Backend) {
+        let e = Env::new(b).await;
+        let spec = anjian_demo::concrete::ConcreteSpec::SMALL;
+        let s = anjian_demo::load::ensure_concrete(&e.app, &e.city, 11, spec).await.unwrap();
+        assert_eq!(s.plants, 2);
+        assert!(s.tickets > 10 && s.lots > 0 && s.specimens > 0, "{s:?}");
+        assert_eq!(scalar(&e, "SELECT COUNT(*) FROM concrete_tickets").await as usize, s.tickets);
+        assert_eq!(scalar(&e, "SELECT COUNT(*) FROM concrete_warnings").await as usize, s.warnings);
+        assert_eq!(scalar(&e, "SELECT COUNT(*) FROM hazards WHERE channel = 'concrete_acceptance'").await as usize, s.failed_lots);
+        let again = anjian_demo::load::ensure_concrete(&e.app, &e.city, 11, spec).await.unwrap();
+        assert_eq!(again.tickets, s.tickets, "a second start reuses it");
+        assert_eq!(scalar(&e, "SELECT COUNT(*) FROM concrete_plants").await, 2);
+        anjian_app::ledger::sequence_all(&e.app).await.unwrap();
+        // A signed-off demo ticket proves its steps publicly, as a live one does.
+        let mut c = e.app.db.read().await.unwrap();
+        let code: String = sqlx::query_scalar("SELECT code FROM concrete_tickets WHERE status = 'placed' ORDER BY id LIMIT 1")
+            .fetch_one(&mut *c).await.unwrap();
+        drop(c);
+        let (st, p) = e.call(Method::GET, &format!("/api/v1/public/concrete/tickets/{code}"), "", None).await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        let kinds = check_public_ledger(&e, &p).await;
+        for k in ["concrete.ticket.issued", "concrete.ticket.received", "concrete.ticket.placed"] {
+            assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+        }
+        // The demo accounts work: the plant's staff sees its tickets, a receiver signs a truck on the road.
+        let staff = e.login("plant01-staff").await;
+        let (_, v) = e.call(Method::GET, "/api/v1/concrete/tickets?per_page=500", &staff, None).await;
+        assert!(v["total"].as_i64().unwrap() > 0, "{v}");
+        let (_, v) = e.call(Method::GET, "/api/v1/concrete/tickets?status=issued", &staff, None).await;
+        let on_road = &v["items"][0];
+        let receiver = format!("{}-rcv", on_road["project_id"].as_str().expect("a truck is on the road").replace('-', ""));
+        let rt = e.login(&receiver).await;
+        let (st, r) = e.call(Method::POST, &format!("/api/v1/concrete/tickets/{}/receipt", on_road["code"].as_str().unwrap()), &rt, Some(json!({}))).await;
+        assert_eq!((st, r["status"].as_str()), (StatusCode::OK, Some("received")), "{r}");
+        let (_, audit) = e.call(Method::GET, "/api/v1/ledger/verify", &e.login("admin").await, None).await;
+        assert_eq!(audit["ok"], true, "{audit}");
+        e.t.cleanup().await;
+    }
+}
