@@ -178,7 +178,9 @@ fn plants(g: &mut Gen, city: &DemoCity, spec: ConcreteSpec, now: i64) -> Vec<Pla
         };
         let mut mixes = Vec::new();
         for (j, (fcu, marks, retarding)) in
-            [(25u32, "", false), (30, "", false), (30, "P6", true), (35, "P8", false), (40, "", false)].into_iter().enumerate()
+            [(25u32, "", false), (30, "", false), (30, "P6", true), (35, "P8", false), (40, "", false)]
+                .into_iter()
+                .enumerate()
         {
             let mats = materials(fcu, retarding);
             let a = rules::check_mix(&rules::MixInput {
@@ -228,7 +230,8 @@ pub fn generate(city: &DemoCity, seed: u64, now: i64, spec: ConcreteSpec) -> Con
     let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(seed ^ 0x636f_6e63_7265_7465) };
     let plants = plants(&mut g, city, spec, now);
     let (mut receivers, mut batches, mut tickets, mut specimens, mut lots) = (vec![], vec![], vec![], vec![], vec![]);
-    let projects: Vec<&crate::Project> = city.projects.iter().filter(|p| p.status == "active").take(spec.projects).collect();
+    let projects: Vec<&crate::Project> =
+        city.projects.iter().filter(|p| p.status == "active").take(spec.projects).collect();
     let (mut lot_no, mut ticket_no) = (0usize, 0usize);
     for (pi, p) in projects.iter().enumerate() {
         let rcv = User {
@@ -323,9 +326,9 @@ pub fn generate(city: &DemoCity, seed: u64, now: i64, spec: ConcreteSpec) -> Con
             let same: Vec<usize> = project_batches.iter().filter(|(_, m)| *m == mix_k).map(|(i, _)| *i).collect();
             for chunk in same.chunks(10) {
                 lot_no += 1;
-                let weak = lot_no % 9 == 2 || g.rng.random_bool(0.05);
+                let weak = lot_no % 13 == 2 || g.rng.random_bool(0.03);
                 let fcu = f64::from(gb50107::parse_grade("grade", &plant.mixes[mix_k].0.grade).expect("demo grade"));
-                let (mu, sd) = if weak { (fcu * 1.0, 2.5) } else { (fcu * 1.24, 3.2) };
+                let (mu, sd) = if weak { (fcu * 1.0, 2.5) } else { (fcu * 1.3, 3.0) };
                 let mut lot_specimens: Vec<usize> = Vec::new();
                 let mut all_tested = true;
                 for &bi in chunk {
@@ -355,7 +358,9 @@ pub fn generate(city: &DemoCity, seed: u64, now: i64, spec: ConcreteSpec) -> Con
                 lot_specimens.sort_by_key(|&si| (specimens[si].sampled_at, specimens[si].code.clone()));
                 let groups: Vec<Vec<f64>> = lot_specimens
                     .iter()
-                    .map(|&si| serde_json::from_str(specimens[si].strengths.as_deref().unwrap_or("[]")).unwrap_or_default())
+                    .map(|&si| {
+                        serde_json::from_str(specimens[si].strengths.as_deref().unwrap_or("[]")).unwrap_or_default()
+                    })
                     .collect();
                 let input = gb50107::Gb50107Input {
                     grade: plant.mixes[mix_k].0.grade.clone(),
@@ -413,12 +418,13 @@ fn ticket(
     receiver: &str,
     counter: usize,
 ) -> Option<TicketSeed> {
+    // Normally mixing → end of placing is 30–83 min, within every limit.
     let mixed_at = start + j as i64 * g.between(12, 20) * MIN;
-    let departed_at = mixed_at + g.between(5, 12) * MIN;
-    let transit = if g.rng.random_bool(0.08) { g.between(92, 130) } else { g.between(20, 55) } * MIN;
-    let wait = if g.rng.random_bool(0.08) { g.between(50, 90) } else { g.between(3, 25) } * MIN;
+    let departed_at = mixed_at + g.between(3, 8) * MIN;
+    let transit = if g.rng.random_bool(0.06) { g.between(92, 130) } else { g.between(15, 40) } * MIN;
+    let wait = if g.rng.random_bool(0.06) { g.between(50, 90) } else { g.between(2, 15) } * MIN;
     let arrived_at = departed_at + transit;
-    let placed_at = arrived_at + wait + g.between(15, 35) * MIN;
+    let placed_at = arrived_at + wait + g.between(10, 20) * MIN;
     let temp = temperature(g, mixed_at);
     let site_slump = ((mix.slump_mm as f64 + g.normal() * 12.0) / 5.0).round() as i64 * 5;
     let refused = g.rng.random_bool(0.02);
@@ -491,7 +497,10 @@ mod tests {
         let a = generate(&city, 7, NOW, ConcreteSpec::STANDARD);
         let b = generate(&city, 7, NOW, ConcreteSpec::STANDARD);
         assert_eq!(a.tickets.len(), b.tickets.len());
-        assert_eq!(a.tickets.iter().map(|t| &t.ticket).collect::<Vec<_>>(), b.tickets.iter().map(|t| &t.ticket).collect::<Vec<_>>());
+        assert_eq!(
+            a.tickets.iter().map(|t| &t.ticket).collect::<Vec<_>>(),
+            b.tickets.iter().map(|t| &t.ticket).collect::<Vec<_>>()
+        );
         assert_eq!(a.plants.len(), 12);
         assert!(a.tickets.len() > 500, "{}", a.tickets.len());
         let limits = TimeLimits::default();
@@ -507,18 +516,22 @@ mod tests {
             times.validate().unwrap();
             assert!(t.departed_at <= NOW && t.placed_at.is_none_or(|p| p <= NOW), "{t:?}");
             rules::check_volume("volume_m3", t.volume_m3).unwrap();
-            let retarding = a.plants.iter().flat_map(|p| &p.mixes).any(|(m, _)| {
-                m.retarding == 1 && a.batches.iter().any(|b| b.id == t.batch_id && b.mix_id == m.id)
-            });
-            if t.status != "rejected" && !rules::check(&times, t.site_temperature_c.unwrap_or(t.temperature_c), retarding, &limits).is_empty() {
+            let retarding = a
+                .plants
+                .iter()
+                .flat_map(|p| &p.mixes)
+                .any(|(m, _)| m.retarding == 1 && a.batches.iter().any(|b| b.id == t.batch_id && b.mix_id == m.id));
+            if t.status != "rejected"
+                && !rules::check(&times, t.site_temperature_c.unwrap_or(t.temperature_c), retarding, &limits).is_empty()
+            {
                 late += 1;
             }
         }
-        assert!(late > 20, "late deliveries: {late}");
+        assert!(late > 20 && late < a.tickets.len() / 5, "late deliveries: {late} of {}", a.tickets.len());
         assert!(a.tickets.iter().any(|t| t.ticket.status == "rejected"));
         assert!(a.tickets.iter().any(|t| t.ticket.status == "issued"), "some trucks are on the road");
         let failed = a.lots.iter().filter(|l| !l.output.pass).count();
-        assert!(failed >= 2 && failed < a.lots.len() / 2, "{failed} of {} lots fail", a.lots.len());
+        assert!(failed >= 2 && failed < a.lots.len() / 5, "{failed} of {} lots fail", a.lots.len());
         assert!(a.lots.iter().any(|l| l.output.method == gb50107::Method::Statistical), "some lots have ≥ 10 groups");
         for l in &a.lots {
             assert!(l.acceptance.created_at <= NOW);

@@ -487,8 +487,14 @@ pub async fn ensure_concrete(
         };
         delivery::record_issue(&mut tx, &staff[&t.plant_id], &issued, ctx).await.map_err(|e| fail(e.to_string()))?;
         let Some(rc) = by else { continue };
-        let signed = store::Ticket { placed_at: None, status: if t.status == "rejected" { "rejected" } else { "received" }.into(), ..t.clone() };
-        delivery::record_receipt(&mut tx, rc, &issued, &signed, seed_t.reason.as_deref()).await.map_err(|e| fail(e.to_string()))?;
+        let signed = store::Ticket {
+            placed_at: None,
+            status: if t.status == "rejected" { "rejected" } else { "received" }.into(),
+            ..t.clone()
+        };
+        delivery::record_receipt(&mut tx, rc, &issued, &signed, seed_t.reason.as_deref())
+            .await
+            .map_err(|e| fail(e.to_string()))?;
         if let Some(p) = t.placed_at {
             delivery::record_placed(&mut tx, rc, &t, p, p).await.map_err(|e| fail(e.to_string()))?;
         }
@@ -496,7 +502,12 @@ pub async fn ensure_concrete(
             continue;
         }
         let temp = t.site_temperature_c.unwrap_or(t.temperature_c);
-        let times = rules::DeliveryTimes { mixed_at: t.mixed_at, departed_at: t.departed_at, arrived_at: t.arrived_at, placed_at: t.placed_at };
+        let times = rules::DeliveryTimes {
+            mixed_at: t.mixed_at,
+            departed_at: t.departed_at,
+            arrived_at: t.arrived_at,
+            placed_at: t.placed_at,
+        };
         for f in rules::check(&times, temp, ctx.ctx_retarding != 0, &limits) {
             let at = if f.placed { t.placed_at } else { t.arrived_at }.unwrap_or(now);
             let w = delivery::warning_row(&t, ctx, &f, temp, at);
@@ -506,7 +517,8 @@ pub async fn ensure_concrete(
             }
         }
     }
-    let receiver_of = |project: &str| d.receivers.iter().find(|(p, _)| p == project).map(|(_, u)| &receivers[&u.username]);
+    let receiver_of =
+        |project: &str| d.receivers.iter().find(|(p, _)| p == project).map(|(_, u)| &receivers[&u.username]);
     for s in &d.specimens {
         let rc = receiver_of(&s.project_id).ok_or("receiver")?;
         store::insert_specimen(&mut tx, s).await.map_err(|e| fail(e.to_string()))?;
@@ -521,7 +533,8 @@ pub async fn ensure_concrete(
     for lot in &d.lots {
         let mut a = lot.acceptance.clone();
         if !lot.output.pass {
-            let project = projects::get(&mut tx, &a.project_id).await.map_err(|e| fail(e.to_string()))?.ok_or("project")?;
+            let project =
+                projects::get(&mut tx, &a.project_id).await.map_err(|e| fail(e.to_string()))?.ok_or("project")?;
             a.hazard_id = Some(
                 quality::open_hazard(app, &mut tx, &project, &a.id, &lot.locations, &lot.output)
                     .await
@@ -547,6 +560,12 @@ pub async fn ensure_concrete(
         .map_err(|e| fail(e.to_string()))?;
     settings::set(&mut tx, CONCRETE_MARKER, &text).await.map_err(|e| fail(e.to_string()))?;
     tx.commit().await.map_err(|e| fail(e.to_string()))?;
-    tracing::info!(tickets = summary.tickets, warnings, lots = summary.lots, failed, "demo concrete traceability loaded");
+    tracing::info!(
+        tickets = summary.tickets,
+        warnings,
+        lots = summary.lots,
+        failed,
+        "demo concrete traceability loaded"
+    );
     Ok(summary)
 }

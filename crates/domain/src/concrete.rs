@@ -272,7 +272,10 @@ pub fn check_mix(i: &MixInput) -> Result<MixAssessed, FieldError> {
             return Err(FieldError::new(format!("materials[{k}].name"), "材料名称不能为空，且不超过100个字符"));
         }
         if !m.kg_per_m3.is_finite() || m.kg_per_m3 <= 0.0 || m.kg_per_m3 > 2500.0 {
-            return Err(FieldError::new(format!("materials[{k}].kg_per_m3"), "用量应为大于 0、不超过 2500 的数（kg/m³）"));
+            return Err(FieldError::new(
+                format!("materials[{k}].kg_per_m3"),
+                "用量应为大于 0、不超过 2500 的数（kg/m³）",
+            ));
         }
         total += m.kg_per_m3;
         match m.kind.as_str() {
@@ -325,9 +328,8 @@ pub fn check_temperature(field: &str, c: f64) -> Result<(), FieldError> {
 
 /// Three cube strengths, MPa, each more than 0 and at most 150.
 pub fn check_strengths(field: &str, s: &[f64]) -> Result<[f64; 3], FieldError> {
-    let cubes: [f64; 3] = s
-        .try_into()
-        .map_err(|_| FieldError::new(field, format!("一组试块应为 3 个强度值，实为 {} 个", s.len())))?;
+    let cubes: [f64; 3] =
+        s.try_into().map_err(|_| FieldError::new(field, format!("一组试块应为 3 个强度值，实为 {} 个", s.len())))?;
     for (k, v) in cubes.iter().enumerate() {
         if !v.is_finite() || *v <= 0.0 || *v > 150.0 {
             return Err(FieldError::new(format!("{field}[{k}]"), "试块强度应为大于 0、不超过 150 的数（MPa）"));

@@ -214,7 +214,11 @@ fn scope_clause(f: &mut Filter, scope: &Scope) {
             ));
         }
         Scope::Enterprises(_) => {
-            f.scope(scope, "pr.region_code", &["pl.enterprise_id", "pr.builder_id", "pr.contractor_id", "pr.supervisor_id"]);
+            f.scope(
+                scope,
+                "pr.region_code",
+                &["pl.enterprise_id", "pr.builder_id", "pr.contractor_id", "pr.supervisor_id"],
+            );
         }
     }
 }
@@ -396,7 +400,9 @@ pub async fn batches(
     };
     let w = f.where_sql();
     let total: i64 = f
-        .bind_scalar(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM concrete_batches x {joins}{w}"))))
+        .bind_scalar(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM concrete_batches x {joins}{w}"
+        ))))
         .fetch_one(&mut *c)
         .await?;
     let sql = format!(
@@ -514,9 +520,12 @@ pub async fn tickets(
     let from = format!("concrete_tickets x JOIN concrete_batches b ON b.id = x.batch_id {joins}");
     let mut f = Filter::new();
     scope_clause(&mut f, scope);
-    for (col, v) in
-        [("x.project_id", &q.project_id), ("x.plant_id", &q.plant_id), ("x.batch_id", &q.batch_id), ("x.status", &q.status)]
-    {
+    for (col, v) in [
+        ("x.project_id", &q.project_id),
+        ("x.plant_id", &q.plant_id),
+        ("x.batch_id", &q.batch_id),
+        ("x.status", &q.status),
+    ] {
         if let Some(v) = v {
             f.and(&format!("{col} = {{}}"), Bind::Text(v.clone()));
         }
@@ -796,12 +805,10 @@ pub async fn insert_acceptance(c: &mut AnyConnection, a: &Acceptance) -> Result<
 }
 
 pub async fn acceptance(c: &mut AnyConnection, id: &str) -> Result<Option<Acceptance>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCEPTANCE_COLS} FROM concrete_acceptances WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(c)
-    .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ACCEPTANCE_COLS} FROM concrete_acceptances WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
 }
 
 pub async fn acceptances_of_project(c: &mut AnyConnection, project_id: &str) -> Result<Vec<Acceptance>> {
@@ -816,15 +823,17 @@ pub async fn acceptances_of_project(c: &mut AnyConnection, project_id: &str) -> 
 // -------------------------------------------------------------------- events
 
 pub async fn insert_event(c: &mut AnyConnection, e: &Event) -> Result<()> {
-    sqlx::query("INSERT INTO concrete_events (id, subject_id, kind, at, actor_id, content) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&e.id)
-        .bind(&e.subject_id)
-        .bind(&e.kind)
-        .bind(e.at)
-        .bind(&e.actor_id)
-        .bind(&e.content)
-        .execute(c)
-        .await?;
+    sqlx::query(
+        "INSERT INTO concrete_events (id, subject_id, kind, at, actor_id, content) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&e.id)
+    .bind(&e.subject_id)
+    .bind(&e.kind)
+    .bind(e.at)
+    .bind(&e.actor_id)
+    .bind(&e.content)
+    .execute(c)
+    .await?;
     Ok(())
 }
 

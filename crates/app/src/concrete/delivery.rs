@@ -240,9 +240,9 @@ pub struct TicketView {
 }
 
 pub(crate) fn ticket_view(t: Ticket, ctx: Context) -> TicketView {
-    let ok = t.site_slump_mm.map(|m| {
-        rules::slump_ok(ctx.ctx_design_slump_mm as u32, ctx.ctx_slump_tolerance_mm as u32, m.max(0) as u32)
-    });
+    let ok = t
+        .site_slump_mm
+        .map(|m| rules::slump_ok(ctx.ctx_design_slump_mm as u32, ctx.ctx_slump_tolerance_mm as u32, m.max(0) as u32));
     TicketView {
         status_label: status_label(&t.status).into(),
         public_path: format!("/c/{}", t.code),
@@ -586,8 +586,16 @@ pub async fn record_receipt(
 ) -> Result<()> {
     let accept = t.status != "rejected";
     let status = if accept { "received" } else { "rejected" };
-    audit::record(c, caller, if accept { "receive" } else { "reject" }, "concrete_ticket", &t.id, Some(before), Some(t))
-        .await?;
+    audit::record(
+        c,
+        caller,
+        if accept { "receive" } else { "reject" },
+        "concrete_ticket",
+        &t.id,
+        Some(before),
+        Some(t),
+    )
+    .await?;
     let signed_at = t.received_at.unwrap_or(t.updated_at);
     let content = json!({
         "ticket_id": t.id, "code": t.code, "status": status, "arrived_at": t.arrived_at,
@@ -671,7 +679,13 @@ async fn check_limits(app: &App, c: &mut AnyConnection, caller: &Caller, t: &Tic
 }
 
 /// The audit row and ledger record of a stored warning.
-pub async fn record_warning(c: &mut AnyConnection, caller: &Caller, t: &Ticket, w: &Warning, basis: &str) -> Result<()> {
+pub async fn record_warning(
+    c: &mut AnyConnection,
+    caller: &Caller,
+    t: &Ticket,
+    w: &Warning,
+    basis: &str,
+) -> Result<()> {
     let content = json!({"warning_id": w.id, "ticket_id": t.id, "code": t.code, "kind": w.kind,
         "limit_min": w.limit_min, "elapsed_ms": w.elapsed_ms, "basis": basis});
     let fields = json!({"code": t.code, "project_id": t.project_id, "kind": w.kind});
@@ -772,7 +786,12 @@ async fn receivers_of(c: &mut AnyConnection, project_id: &str) -> Result<Vec<Rec
 }
 
 /// Authorises an account of one of the project's parties to sign concrete off on site.
-pub async fn grant_receiver(app: &App, caller: &Caller, project_id: &str, i: &ReceiverInput) -> Result<Vec<ReceiverView>> {
+pub async fn grant_receiver(
+    app: &App,
+    caller: &Caller,
+    project_id: &str,
+    i: &ReceiverInput,
+) -> Result<Vec<ReceiverView>> {
     let mut tx = app.db.begin().await?;
     let p = visible_project(&mut tx, caller, project_id).await?;
     require_receiver_manager(caller, &p)?;
@@ -795,9 +814,23 @@ pub async fn grant_receiver(app: &App, caller: &Caller, project_id: &str, i: &Re
 }
 
 /// The audit row and ledger record of a receiver's authorisation.
-pub async fn record_grant(c: &mut AnyConnection, caller: &Caller, project_id: &str, user_id: &str, at: i64) -> Result<()> {
-    audit::record::<(), _>(c, caller, "grant", "concrete_receiver", project_id, None, Some(&json!({"user_id": user_id})))
-        .await?;
+pub async fn record_grant(
+    c: &mut AnyConnection,
+    caller: &Caller,
+    project_id: &str,
+    user_id: &str,
+    at: i64,
+) -> Result<()> {
+    audit::record::<(), _>(
+        c,
+        caller,
+        "grant",
+        "concrete_receiver",
+        project_id,
+        None,
+        Some(&json!({"user_id": user_id})),
+    )
+    .await?;
     let content = json!({"project_id": project_id, "user_id": user_id, "granted_at": at});
     step(c, "concrete.receiver.granted", project_id, caller, at, json!({"user_id": user_id}), content).await?;
     Ok(())
@@ -812,8 +845,16 @@ pub async fn revoke_receiver(app: &App, caller: &Caller, project_id: &str, user_
         return Err(AppError::NotFound);
     }
     let now = now_ms();
-    audit::record::<_, ()>(&mut tx, caller, "revoke", "concrete_receiver", &p.id, Some(&json!({"user_id": user_id})), None)
-        .await?;
+    audit::record::<_, ()>(
+        &mut tx,
+        caller,
+        "revoke",
+        "concrete_receiver",
+        &p.id,
+        Some(&json!({"user_id": user_id})),
+        None,
+    )
+    .await?;
     let content = json!({"project_id": p.id, "user_id": user_id, "revoked_at": now});
     step(&mut tx, "concrete.receiver.revoked", &p.id, caller, now, json!({"user_id": user_id}), content).await?;
     tx.commit().await?;

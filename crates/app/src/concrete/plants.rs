@@ -185,8 +185,8 @@ pub struct PlantFilter {
 pub async fn list_plants(app: &App, caller: &Caller, f: &PlantFilter) -> Result<Vec<PlantView>> {
     let region = f.region.as_deref().map(|r| anjian_domain::ids::RegionCode::parse("region", r)).transpose()?;
     let mut c = app.db.read().await?;
-    let rows = store::plants(&mut c, &caller.scope, f.enterprise_id.as_deref(), region.as_ref().map(|r| r.prefix()))
-        .await?;
+    let rows =
+        store::plants(&mut c, &caller.scope, f.enterprise_id.as_deref(), region.as_ref().map(|r| r.prefix())).await?;
     Ok(rows.into_iter().map(|(p, n, r)| plant_view(p, n, r)).collect())
 }
 

@@ -255,7 +255,12 @@ pub async fn ticket(app: &App, code: &str) -> Result<PublicTicket> {
 
 /// The record hashes to the proven leaf, names the content's hash, and the
 /// audit path leads from the leaf to the signed root.
-fn verify_entry(record: Option<&str>, content: &Value, p: &crate::ledger::InclusionProof, root: &anjian_ledger::Hash) -> bool {
+fn verify_entry(
+    record: Option<&str>,
+    content: &Value,
+    p: &crate::ledger::InclusionProof,
+    root: &anjian_ledger::Hash,
+) -> bool {
     let Some(record) = record else { return false };
     let leaf = leaf_hash(record.as_bytes());
     if B64.encode(leaf) != p.leaf_hash {
@@ -267,8 +272,7 @@ fn verify_entry(record: Option<&str>, content: &Value, p: &crate::ledger::Inclus
         .is_ok_and(|h| logged["content"].as_str() == Some(h.as_str()));
     let proof: Option<Vec<anjian_ledger::Hash>> =
         p.proof.iter().map(|h| B64.decode(h).ok().and_then(|b| b.try_into().ok())).collect();
-    content_ok
-        && proof.is_some_and(|proof| anjian_ledger::check_record(&proof, p.size, root, p.index, &leaf).is_ok())
+    content_ok && proof.is_some_and(|proof| anjian_ledger::check_record(&proof, p.size, root, p.index, &leaf).is_ok())
 }
 
 #[cfg(test)]

@@ -103,7 +103,9 @@ pub(crate) fn specimen_view(s: Specimen, grade: &str) -> SpecimenView {
 /// Who records specimens and results: an account of one of the project's
 /// parties, or a regulator over the project.
 fn require_quality_recorder(caller: &Caller, ctx: &Context) -> Result<()> {
-    caller.require(project_party(caller, super::parties(ctx), false) || project_regulator(caller, &ctx.ctx_project_region)?)
+    caller.require(
+        project_party(caller, super::parties(ctx), false) || project_regulator(caller, &ctx.ctx_project_region)?,
+    )
 }
 
 /// Records a specimen group cast from a batch's pour.
@@ -193,7 +195,12 @@ pub async fn set_result(app: &App, caller: &Caller, specimen_id: &str, i: &Resul
     }
     let strengths = serde_json::to_string(&cubes).map_err(|e| AppError::Internal(e.to_string()))?;
     store::set_result(&mut tx, &old.id, &strengths, tested_at, report_no).await?;
-    let s = Specimen { strengths: Some(strengths), tested_at: Some(tested_at), report_no: report_no.map(Into::into), ..old.clone() };
+    let s = Specimen {
+        strengths: Some(strengths),
+        tested_at: Some(tested_at),
+        report_no: report_no.map(Into::into),
+        ..old.clone()
+    };
     record_tested(&mut tx, caller, &old, &s, &cubes, now).await?;
     tx.commit().await?;
     Ok(specimen_view(s, &ctx.ctx_grade))
@@ -341,9 +348,12 @@ pub async fn accept(app: &App, caller: &Caller, i: &AcceptanceInput) -> Result<A
     if specimens.iter().any(|s| s.specimen_mm != size) {
         return Err(AppError::field("batch_ids", "同一检验批的试件尺寸应一致"));
     }
-    let groups: Vec<Vec<f64>> =
-        specimens.iter().map(|s| serde_json::from_str(s.strengths.as_deref().unwrap_or("[]")).unwrap_or_default()).collect();
-    let input = gb50107::Gb50107Input { grade: ctx.ctx_grade.clone(), specimen_mm: size as u32, groups, sigma0: i.sigma0 };
+    let groups: Vec<Vec<f64>> = specimens
+        .iter()
+        .map(|s| serde_json::from_str(s.strengths.as_deref().unwrap_or("[]")).unwrap_or_default())
+        .collect();
+    let input =
+        gb50107::Gb50107Input { grade: ctx.ctx_grade.clone(), specimen_mm: size as u32, groups, sigma0: i.sigma0 };
     let out = gb50107::assess(&input).map_err(|e| {
         if e.field == "sigma0" { AppError::Invalid(e) } else { AppError::field("batch_ids", e.message) }
     })?;
@@ -414,7 +424,12 @@ pub fn failure_text(project: &str, locations: &str, out: &Gb50107Output) -> Stri
 }
 
 /// The audit row and ledger record of an acceptance.
-pub async fn record_acceptance(c: &mut AnyConnection, caller: &Caller, a: &Acceptance, out: &Gb50107Output) -> Result<()> {
+pub async fn record_acceptance(
+    c: &mut AnyConnection,
+    caller: &Caller,
+    a: &Acceptance,
+    out: &Gb50107Output,
+) -> Result<()> {
     audit::record::<(), _>(c, caller, "assess", "concrete_acceptance", &a.id, None, Some(&acceptance_view(a.clone())))
         .await?;
     let failed: Vec<&str> = out.failed.iter().map(|c| if *c == Criterion::Mean { "mean" } else { "min" }).collect();
@@ -438,9 +453,8 @@ pub async fn get_acceptance(app: &App, caller: &Caller, id: &str) -> Result<Acce
     let mut c = app.db.read().await?;
     let a = store::acceptance(&mut c, id).await?.ok_or(AppError::NotFound)?;
     let first: Vec<String> = serde_json::from_str(&a.batch_ids).unwrap_or_default();
-    let (_, ctx) = store::batch(&mut c, first.first().map(String::as_str).unwrap_or_default())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (_, ctx) =
+        store::batch(&mut c, first.first().map(String::as_str).unwrap_or_default()).await?.ok_or(AppError::NotFound)?;
     if !sees(caller, &ctx)? {
         return Err(AppError::NotFound);
     }

@@ -78,16 +78,30 @@ impl Site {
         let plant_head = e.login("ent0004-head").await;
         let plant_staff = e.login("ent0004-staff").await;
         let (s, p) = e
-            .call(Method::POST, "/api/v1/concrete/plants", &plant_head, Some(json!({
+            .call(
+                Method::POST,
+                "/api/v1/concrete/plants",
+                &plant_head,
+                Some(json!({
                 "enterprise_id": plant_ent, "name": "鑫达商品混凝土搅拌站", "address": "安澜市工业路88号",
-                "lng": 118.05, "lat": 36.75, "licence_no": "D337000123"})))
+                "lng": 118.05, "lat": 36.75, "licence_no": "D337000123"})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{p}");
         let plant_id = p["id"].as_str().unwrap().to_string();
-        let (s, m) =
-            e.call(Method::POST, &format!("/api/v1/concrete/plants/{plant_id}/mixes"), &plant_staff, Some(mix_body("XD-C30-01", "C30"))).await;
+        let (s, m) = e
+            .call(
+                Method::POST,
+                &format!("/api/v1/concrete/plants/{plant_id}/mixes"),
+                &plant_staff,
+                Some(mix_body("XD-C30-01", "C30")),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{m}");
-        assert_eq!((m["grade"].as_str(), m["water_binder"].as_f64(), m["retarding"].as_bool()), (Some("C30"), Some(0.45), Some(false)));
+        assert_eq!(
+            (m["grade"].as_str(), m["water_binder"].as_f64(), m["retarding"].as_bool()),
+            (Some("C30"), Some(0.45), Some(false))
+        );
         Site {
             admin,
             plant_head,
@@ -107,20 +121,30 @@ impl Site {
 
     async fn batch(&self, e: &Env, location: &str) -> String {
         let (s, b) = e
-            .call(Method::POST, "/api/v1/concrete/batches", &self.plant_staff, Some(json!({
+            .call(
+                Method::POST,
+                "/api/v1/concrete/batches",
+                &self.plant_staff,
+                Some(json!({
                 "plant_id": self.plant_id, "mix_id": self.mix_id, "project_id": self.project_id,
-                "pour_location": location, "planned_m3": 36.0, "produced_on": "2026-11-20"})))
+                "pour_location": location, "planned_m3": 36.0, "produced_on": "2026-11-20"})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         b["id"].as_str().unwrap().to_string()
     }
 
-    /// Issues a ticket mixed `mixed_ago` and departed `departed_ago` before `now`.
-    async fn ticket(&self, e: &Env, batch: &str, number: &str, now: i64, mixed_ago: i64, departed_ago: i64, temp: f64) -> Value {
+    /// Issues a ticket mixed and departed at these times.
+    async fn ticket(&self, e: &Env, batch: &str, number: &str, mixed_at: i64, departed_at: i64, temp: f64) -> Value {
         let (s, t) = e
-            .call(Method::POST, &format!("/api/v1/concrete/batches/{batch}/tickets"), &self.plant_staff, Some(json!({
+            .call(
+                Method::POST,
+                &format!("/api/v1/concrete/batches/{batch}/tickets"),
+                &self.plant_staff,
+                Some(json!({
                 "number": number, "truck": "鲁A·D1234", "volume_m3": 12.0, "slump_mm": 185, "temperature_c": temp,
-                "mixed_at": at(now - mixed_ago), "departed_at": at(now - departed_ago)})))
+                "mixed_at": at(mixed_at), "departed_at": at(departed_at)})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{t}");
         t
@@ -128,22 +152,34 @@ impl Site {
 
     async fn grant(&self, e: &Env) {
         let (s, v) = e
-            .call(Method::POST, &format!("/api/v1/projects/{}/concrete-receivers", self.project_id), &self.site_head,
-                Some(json!({"user_id": self.receiver_id})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{}/concrete-receivers", self.project_id),
+                &self.site_head,
+                Some(json!({"user_id": self.receiver_id})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
 
     async fn specimen(&self, e: &Env, batch: &str, code: &str, ticket: Option<&str>, cubes: [f64; 3]) -> String {
         let (s, v) = e
-            .call(Method::POST, &format!("/api/v1/concrete/batches/{batch}/specimens"), &self.receiver,
-                Some(json!({"code": code, "ticket_id": ticket})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/concrete/batches/{batch}/specimens"),
+                &self.receiver,
+                Some(json!({"code": code, "ticket_id": ticket})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let id = v["id"].as_str().unwrap().to_string();
         let (s, v) = e
-            .call(Method::PUT, &format!("/api/v1/concrete/specimens/{id}/result"), &self.receiver,
-                Some(json!({"strengths_mpa": cubes, "report_no": format!("JC-{code}")})))
+            .call(
+                Method::PUT,
+                &format!("/api/v1/concrete/specimens/{id}/result"),
+                &self.receiver,
+                Some(json!({"strengths_mpa": cubes, "report_no": format!("JC-{code}")})),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         id
@@ -175,9 +211,16 @@ async fn check_public_ledger(e: &Env, t: &Value) -> Vec<String> {
         assert_eq!(B64.encode(leaf), entry["leaf_hash"].as_str().unwrap());
         let r: Value = serde_json::from_str(record).unwrap();
         let content = canonical_json(&entry["content"]).unwrap();
-        assert_eq!(r["content"].as_str().unwrap(), hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content.as_bytes())));
-        let proof: Vec<[u8; 32]> =
-            entry["proof"].as_array().unwrap().iter().map(|h| B64.decode(h.as_str().unwrap()).unwrap().try_into().unwrap()).collect();
+        assert_eq!(
+            r["content"].as_str().unwrap(),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content.as_bytes()))
+        );
+        let proof: Vec<[u8; 32]> = entry["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| B64.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+            .collect();
         check_record(&proof, cp.size, &cp.root, entry["index"].as_u64().unwrap(), &leaf).expect("inclusion proof");
         kinds.push(entry["kind"].as_str().unwrap().to_string());
     }
@@ -192,14 +235,14 @@ both_backends! {
         let batch_b = site.batch(&e, "1号楼 四层 梁板").await;
         let now = now_s();
         // Ticket 1 is late: mixed 100 min and departed 95 min before it arrives (limits 90 / 90 at 20 °C).
-        let t1 = site.ticket(&e, &batch_a, "XD20261120-001", now, 100 * MIN, 95 * MIN, 20.0).await;
+        let t1 = site.ticket(&e, &batch_a, "XD20261120-001", now - 100 * MIN, now - 95 * MIN, 20.0).await;
         let code1 = t1["code"].as_str().unwrap().to_string();
         assert_eq!((t1["status"].as_str(), t1["public_path"].as_str()), (Some("issued"), Some(format!("/c/{code1}").as_str())));
         assert_eq!((t1["grade"].as_str(), t1["pour_location"].as_str()), (Some("C30"), Some("1号楼 三层 梁板")));
         // Ticket 2 on time; ticket 3 exactly at the limits (90 min 0 s), ticket 4 one second over.
-        let t2 = site.ticket(&e, &batch_a, "XD20261120-002", now, 30 * MIN, 25 * MIN, 20.0).await;
-        let t3 = site.ticket(&e, &batch_b, "XD20261120-003", now, 90 * MIN, 90 * MIN, 25.0).await;
-        let t4 = site.ticket(&e, &batch_b, "XD20261120-004", now, 90 * MIN + 1000, 30 * MIN, 25.0).await;
+        let t2 = site.ticket(&e, &batch_a, "XD20261120-002", now - 30 * MIN, now - 25 * MIN, 20.0).await;
+        let t3 = site.ticket(&e, &batch_b, "XD20261120-003", now - 90 * MIN, now - 90 * MIN, 25.0).await;
+        let t4 = site.ticket(&e, &batch_b, "XD20261120-004", now - (90 * MIN + 1000), now - 30 * MIN, 25.0).await;
 
         // Only an authorised receiver of the project signs off: 403 for everyone else.
         for who in [&site.receiver, &site.other, &site.plant_staff, &site.admin, &site.site_head] {
@@ -496,9 +539,18 @@ async fn get_raw(e: &Env, uri: &str) -> (StatusCode, String, String) {
 fn chromium_dom(url: &str) -> String {
     let profile = std::env::temp_dir().join(format!("anjian-chromium-{}", anjian_store::new_id()));
     let out = std::process::Command::new("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--virtual-time-budget=15000", "--dump-dom"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(url)
         .output()
@@ -514,7 +566,7 @@ both_backends! {
         let site = Site::new(&e).await;
         let batch = site.batch(&e, "3号楼 五层 梁板").await;
         let now = now_s();
-        let t = site.ticket(&e, &batch, "XD-PAGE-1", now, 40 * MIN, 35 * MIN, 18.0).await;
+        let t = site.ticket(&e, &batch, "XD-PAGE-1", now - 40 * MIN, now - 35 * MIN, 18.0).await;
         let code = t["code"].as_str().unwrap().to_string();
         site.grant(&e).await;
         let (s, _) = e.call(Method::POST, &format!("/api/v1/concrete/tickets/{code}/receipt"), &site.receiver, Some(json!({}))).await;
