@@ -386,6 +386,9 @@ pub async fn accept(app: &App, caller: &Caller, i: &AcceptanceInput) -> Result<A
     store::insert_acceptance(&mut tx, &a).await?;
     store::set_acceptance(&mut tx, &batch_ids, &id).await?;
     record_acceptance(&mut tx, caller, &a, &out).await?;
+    if let Some(h) = &a.hazard_id {
+        notify_failure(app, &mut tx, ctx, &project.name, &out, h).await?;
+    }
     tx.commit().await?;
     Ok(acceptance_view(a))
 }
@@ -403,6 +406,28 @@ pub async fn open_hazard(
 ) -> Result<String> {
     let description = failure_text(&project.name, locations, out);
     Ok(crate::hazards::report_from_acceptance(app, c, project, acceptance_id, &description).await?.id)
+}
+
+/// A failed lot is also told to the closest supervisors of the project and
+/// the heads of its three parties (the hazard's dispatch tells the
+/// contractor what to do).
+async fn notify_failure(
+    app: &App,
+    c: &mut AnyConnection,
+    ctx: &Context,
+    project: &str,
+    out: &Gb50107Output,
+    hazard_id: &str,
+) -> Result<()> {
+    let sups = anjian_store::notifications::supervisors_of(c, &ctx.ctx_project_region).await?;
+    let mut to = crate::hazards::closest_supervisors(&sups, &ctx.ctx_project_region);
+    for e in super::parties(ctx) {
+        to.extend(anjian_store::notifications::enterprise_users(c, e, "enterprise-head").await?);
+    }
+    let title = format!("混凝土强度评定不合格：{project} {}", out.grade);
+    let body =
+        format!("{}，平均值 {:.1} MPa，最小值 {:.1} MPa，已生成质量隐患", method_label(out.method), out.mean, out.min);
+    crate::hazards::notify_users(app, c, &to, "concrete_failed", &title, &body, Some(hazard_id)).await
 }
 
 /// The hazard text of a failed lot: where, which method, which criterion.

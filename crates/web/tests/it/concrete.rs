@@ -333,6 +333,9 @@ both_backends! {
         assert_eq!(h["state"], "pending", "dispatched at once: {h}");
         assert!(h["description"].as_str().unwrap().contains("强度评定不合格"), "{h}");
         assert!(h["region_code"].as_str().unwrap().starts_with(&site.project_region[..6]));
+        let told = scalar(&e, "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id \
+            WHERE n.kind = 'concrete_failed' AND u.role IN ('region-officer', 'city-supervisor')").await;
+        assert!(told >= 1, "the project's supervisors are told of the failed lot");
         // An accepted batch takes no more tickets.
         let (s, v) = e.call(Method::POST, &format!("/api/v1/concrete/batches/{batch_b}/tickets"), &site.plant_staff, Some(json!({
             "number": "XD-late", "truck": "鲁A·D1234", "volume_m3": 12.0, "slump_mm": 185, "temperature_c": 20.0,
