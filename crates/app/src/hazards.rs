@@ -33,6 +33,7 @@ pub const CHANNELS: &[(&str, &str)] = &[
     ("hotline", "12345/12350 热线"),
     ("iot_alarm", "物联网告警"),
     ("camera_event", "视频智能识别"),
+    ("concrete_acceptance", "混凝土强度验收"),
 ];
 
 pub fn channel_label(code: &str) -> Option<&'static str> {
@@ -564,6 +565,47 @@ pub(crate) async fn report_finding(
     )
     .await
 }
+
+/// A quality hazard opened by the system because a lot of concrete failed
+/// its GB/T 50107 acceptance (issue 8): channel `concrete_acceptance`, type
+/// CONS-09-01, at the project (its contractor, its place), dispatched at once
+/// like any classified report. One per acceptance (its key).
+pub(crate) async fn report_from_acceptance(
+    app: &App,
+    c: &mut AnyConnection,
+    project: &anjian_store::projects::Project,
+    acceptance_id: &str,
+    description: &str,
+) -> Result<Hazard> {
+    let point = project.lon.zip(project.lat);
+    let region_code = match point {
+        Some((lon, lat)) => grid_of(app, c, lon, lat).await?.unwrap_or_else(|| project.region_code.clone()),
+        None => project.region_code.clone(),
+    };
+    let placement = Placement {
+        region_code,
+        enterprise_id: Some(project.contractor_id.clone()),
+        project_id: Some(project.id.clone()),
+        point,
+    };
+    let system = Caller::system();
+    create(
+        app,
+        c,
+        Some(&system),
+        "concrete_acceptance",
+        description,
+        placement,
+        Some(CONCRETE_ITEM),
+        &[],
+        None,
+        Some(format!("concrete-acceptance:{acceptance_id}")),
+    )
+    .await
+}
+
+/// The taxonomy item of a failed concrete strength acceptance.
+pub const CONCRETE_ITEM: &str = "CONS-09-01";
 
 /// A new hazard row, numbered `n`, as reported.
 #[allow(clippy::too_many_arguments)]

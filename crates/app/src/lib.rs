@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod concrete;
 pub mod crypto;
 pub mod documents;
 pub mod emergency;

@@ -520,7 +520,7 @@ pub async fn list_projects(app: &App, caller: &Caller, f: &ProjectFilter) -> Res
     Ok((rows.into_iter().map(ProjectView::of).collect(), total))
 }
 
-fn project_visible(caller: &Caller, p: &projects::Project) -> bool {
+pub(crate) fn project_visible(caller: &Caller, p: &projects::Project) -> bool {
     let Ok(region) = RegionCode::parse("region", &p.region_code) else { return false };
     [&p.builder_id, &p.contractor_id, &p.supervisor_id].iter().any(|e| caller.scope.allows(&region, Some(e)))
 }

@@ -27,6 +27,9 @@ pub struct Config {
     pub calc_per_minute: u32,
     /// Take the client IP from X-Forwarded-For (only behind a trusted proxy).
     pub trust_forwarded: bool,
+    /// The public base URL (`https://…`) that concrete tickets' QR codes point at;
+    /// none: the host of the request that fetches the QR code.
+    pub public_url: Option<String>,
     /// URLs that receive every notification as JSON (WeCom/DingTalk bridges, SMS gateways…).
     pub webhooks: Vec<String>,
     /// SMS gateway: `POST` JSON `{"id","to","text"}` per text; none: no SMS.
@@ -62,6 +65,7 @@ impl std::fmt::Debug for Config {
             .field("public_reports_per_minute", &self.public_reports_per_minute)
             .field("calc_per_minute", &self.calc_per_minute)
             .field("trust_forwarded", &self.trust_forwarded)
+            .field("public_url", &self.public_url)
             .field("webhooks", &self.webhooks.len())
             .field("sms_url", &self.sms_url)
             .field("sms_token", &self.sms_token.as_ref().map(|_| "<hidden>"))
@@ -85,6 +89,7 @@ impl Default for Config {
             public_reports_per_minute: 10,
             calc_per_minute: 600,
             trust_forwarded: false,
+            public_url: None,
             webhooks: vec![],
             sms_url: None,
             sms_token: None,
@@ -135,6 +140,11 @@ impl Config {
             .with_context(|| format!("listen 地址无效: {}（应如 127.0.0.1:8080）", self.listen))?;
         if let Some(db) = &self.database {
             anjian_store::Backend::from_url(db).map_err(|e| anyhow::anyhow!("database: {e}"))?;
+        }
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            anyhow::bail!("public_url 应以 https:// 或 http:// 开头: {u}");
         }
         if self.public_reports_per_minute == 0 {
             anyhow::bail!("public_reports_per_minute 必须大于 0");

@@ -273,6 +273,7 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
             public_reports_per_minute: cfg.public_reports_per_minute,
             calc_per_minute: cfg.calc_per_minute,
             trust_forwarded: cfg.trust_forwarded,
+            public_url: cfg.public_url.clone(),
         },
         metrics.clone(),
     );

@@ -4,6 +4,7 @@
 //!
 //! Same seed, same city, byte for byte.
 
+pub mod concrete;
 pub mod history;
 pub mod inspections;
 pub mod load;

@@ -9,7 +9,9 @@ use crate::{DemoCity, DemoSize};
 use anjian_app::auth::{self, NewUser};
 use anjian_app::registry::{self, PersonInput};
 use anjian_app::{App, Caller, audit, crypto};
-use anjian_store::{enterprises, new_id, now_ms, people, projects, regions, settings};
+use anjian_domain::ids::RegionCode;
+use anjian_domain::role::{Role, Scope};
+use anjian_store::{AnyConnection, enterprises, new_id, now_ms, people, projects, regions, settings};
 
 const MARKER: &str = "demo_city";
 const HISTORY_MARKER: &str = "demo_history";
@@ -28,6 +30,8 @@ pub struct Summary {
     pub hazards: usize,
     /// (username, role label, scope) of a few accounts to show.
     pub logins: Vec<(String, String, String)>,
+    /// The concrete traceability demo (standard city only).
+    pub concrete: Option<ConcreteSummary>,
 }
 
 pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summary, String> {
@@ -45,6 +49,7 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summa
         s.hazards = ensure_history(app, &city, seed, HistorySpec::STANDARD).await?.hazards;
         ensure_registers(app, &city, seed).await?;
         ensure_inspections(app, &city, seed).await?;
+        s.concrete = Some(ensure_concrete(app, &city, seed, crate::concrete::ConcreteSpec::STANDARD).await?);
     }
     Ok(s)
 }
@@ -321,6 +326,7 @@ fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
         people: city.people.len(),
         hazards: 0,
         logins,
+        concrete: None,
     }
 }
 
@@ -341,6 +347,13 @@ pub fn banner(s: &Summary) -> String {
     ));
     if s.hazards > 0 {
         out.push_str(&format!("隐患历史 {} 条（近 24 个月，截至 {}）。\n", s.hazards, crate::today()));
+    }
+    if let Some(c) = &s.concrete {
+        out.push_str(&format!(
+            "混凝土追溯：搅拌站 {} 个，生产批次 {} 个，发货单 {} 张（时限预警 {} 条），试块 {} 组，检验批 {} 个（不合格 {} 个）。\n",
+            c.plants, c.batches, c.tickets, c.warnings, c.specimens, c.lots, c.failed_lots
+        ));
+        out.push_str("  搅拌站账号 plant01-staff … plant12-staff，现场签收账号 prj0001-rcv 等（见 GET /api/v1/projects/{id}/concrete-receivers）\n");
     }
     out.push_str(&format!("演示账号（密码均为 {}）:\n", crate::DEMO_PASSWORD));
     for (u, role, scope) in &s.logins {
@@ -368,38 +381,7 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> Result<(), String> {
         regions::insert(&mut tx, &new, now).await.map_err(|e| format!("region {}: {e}", r.code))?;
     }
     for e in &city.enterprises {
-        let responsible: Vec<registry::ResponsiblePerson> = e
-            .responsible
-            .iter()
-            .map(|p| registry::ResponsiblePerson { role: p.role.clone(), name: p.name.clone(), phone: p.phone.clone() })
-            .collect();
-        let row = enterprises::Enterprise {
-            id: e.id.clone(),
-            uscc: e.uscc.clone(),
-            name: e.name.clone(),
-            industry: e.industry.clone(),
-            address: e.address.clone(),
-            lon: Some(e.lon),
-            lat: Some(e.lat),
-            region_code: e.region_code.clone(),
-            scale: e.scale.clone(),
-            responsible: serde_json::to_string(&responsible).map_err(|e| e.to_string())?,
-            created_at: now,
-            updated_at: now,
-        };
-        enterprises::insert(&mut tx, &row).await.map_err(|err| format!("enterprise {}: {err}", e.id))?;
-        for l in &e.licences {
-            let lic = enterprises::Licence {
-                id: new_id(),
-                enterprise_id: e.id.clone(),
-                kind: l.kind.clone(),
-                number: l.number.clone(),
-                issued_on: Some(l.issued_on.clone()),
-                expires_on: Some(l.expires_on.clone()),
-                created_at: now,
-            };
-            enterprises::insert_licence(&mut tx, &lic).await.map_err(|e| e.to_string())?;
-        }
+        insert_enterprise(&mut tx, e, now).await?;
     }
     for p in &city.projects {
         let row = projects::Project {
@@ -430,20 +412,7 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> Result<(), String> {
         people::insert(&mut tx, &people::Person { id: p.id.clone(), ..row }).await.map_err(|e| e.to_string())?;
     }
     for u in &city.users {
-        let nu = NewUser {
-            username: u.username.clone(),
-            display_name: Some(u.display_name.clone()),
-            role: u.role.as_str().into(),
-            region: u.region_code.clone(),
-            enterprise_ids: u.enterprise_ids.clone(),
-            password: crate::DEMO_PASSWORD.into(),
-            // Demo accounts carry no phone numbers: a deployment that
-            // configures an SMS gateway must never text invented numbers.
-            phone: None,
-        };
-        auth::insert_user(&mut tx, &app.secrets, &sys, &nu, hash.clone())
-            .await
-            .map_err(|e| format!("user {}: {e}", u.username))?;
+        insert_account(app, &mut tx, u, &hash).await?;
     }
     let counts = serde_json::json!({
         "seed": seed,
@@ -459,4 +428,247 @@ async fn load(app: &App, city: &DemoCity, seed: u64) -> Result<(), String> {
     settings::set(&mut tx, MARKER, &counts.to_string()).await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Stores a generated enterprise with its licences.
+async fn insert_enterprise(c: &mut AnyConnection, e: &crate::Enterprise, now: i64) -> Result<(), String> {
+    let responsible: Vec<registry::ResponsiblePerson> = e
+        .responsible
+        .iter()
+        .map(|p| registry::ResponsiblePerson { role: p.role.clone(), name: p.name.clone(), phone: p.phone.clone() })
+        .collect();
+    let row = enterprises::Enterprise {
+        id: e.id.clone(),
+        uscc: e.uscc.clone(),
+        name: e.name.clone(),
+        industry: e.industry.clone(),
+        address: e.address.clone(),
+        lon: Some(e.lon),
+        lat: Some(e.lat),
+        region_code: e.region_code.clone(),
+        scale: e.scale.clone(),
+        responsible: serde_json::to_string(&responsible).map_err(|e| e.to_string())?,
+        created_at: now,
+        updated_at: now,
+    };
+    enterprises::insert(c, &row).await.map_err(|err| format!("enterprise {}: {err}", e.id))?;
+    for l in &e.licences {
+        let lic = enterprises::Licence {
+            id: new_id(),
+            enterprise_id: e.id.clone(),
+            kind: l.kind.clone(),
+            number: l.number.clone(),
+            issued_on: Some(l.issued_on.clone()),
+            expires_on: Some(l.expires_on.clone()),
+            created_at: now,
+        };
+        enterprises::insert_licence(c, &lic).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Stores a generated account (the one demo password, no phone number: a
+/// deployment that configures an SMS gateway must never text invented
+/// numbers) and returns the caller it acts as.
+async fn insert_account(app: &App, c: &mut AnyConnection, u: &crate::User, hash: &str) -> Result<Caller, String> {
+    let nu = NewUser {
+        username: u.username.clone(),
+        display_name: Some(u.display_name.clone()),
+        role: u.role.as_str().into(),
+        region: u.region_code.clone(),
+        enterprise_ids: u.enterprise_ids.clone(),
+        password: crate::DEMO_PASSWORD.into(),
+        phone: None,
+    };
+    let view = auth::insert_user(c, &app.secrets, &Caller::system(), &nu, hash.to_string())
+        .await
+        .map_err(|e| format!("user {}: {e}", u.username))?;
+    let scope = match &u.region_code {
+        Some(r) => Scope::Region(RegionCode::parse("region", r).map_err(|e| e.to_string())?),
+        None if u.role == Role::SuperAdmin => Scope::All,
+        None => Scope::Enterprises(u.enterprise_ids.clone()),
+    };
+    Ok(Caller {
+        user_id: view.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role,
+        region_code: u.region_code.clone(),
+        enterprise_ids: u.enterprise_ids.clone(),
+        scope,
+        csrf: None,
+    })
+}
+
+const CONCRETE_MARKER: &str = "demo_concrete";
+
+/// What the concrete demo holds (see [`crate::concrete`]).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ConcreteSummary {
+    pub plants: usize,
+    pub batches: usize,
+    pub tickets: usize,
+    pub warnings: usize,
+    pub specimens: usize,
+    pub lots: usize,
+    pub failed_lots: usize,
+}
+
+/// Loads the demo city's concrete traceability once (see
+/// [`crate::concrete`]), in one transaction: the plants' enterprises and
+/// accounts, the projects' receiver accounts, plants, mix designs,
+/// batches, tickets with their sign-off, warnings, specimens and lots; each
+/// step audited and logged on the evidence ledger by the app's own records
+/// (so the public page of every demo ticket proves its steps), and every
+/// failed lot's quality hazard opened through the hazard lifecycle.
+pub async fn ensure_concrete(
+    app: &App,
+    city: &DemoCity,
+    seed: u64,
+    spec: crate::concrete::ConcreteSpec,
+) -> Result<ConcreteSummary, String> {
+    use anjian_app::concrete::{delivery, plants, quality};
+    use anjian_domain::concrete as rules;
+    use anjian_store::concrete as store;
+    let mut c = app.db.read().await.map_err(|e| e.to_string())?;
+    let existing = settings::get(&mut c, CONCRETE_MARKER).await.map_err(|e| e.to_string())?;
+    drop(c);
+    if let Some(v) = existing {
+        return serde_json::from_str(&v).map_err(|e| e.to_string());
+    }
+    let fail = |e: String| format!("载入演示混凝土追溯数据失败: {e}");
+    let now = now_ms();
+    let d = crate::concrete::generate(city, seed, now, spec);
+    let hash = crypto::hash_password(crate::DEMO_PASSWORD).map_err(|e| fail(e.to_string()))?;
+    let limits = rules::TimeLimits::default();
+    let sys = Caller::system();
+    let mut tx = app.db.begin().await.map_err(|e| fail(e.to_string()))?;
+    let mut staff = std::collections::HashMap::new();
+    for ps in &d.plants {
+        insert_enterprise(&mut tx, &ps.enterprise, now).await.map_err(fail)?;
+        let head = insert_account(app, &mut tx, &ps.head, &hash).await.map_err(fail)?;
+        staff.insert(ps.plant.id.clone(), insert_account(app, &mut tx, &ps.staff, &hash).await.map_err(fail)?);
+        store::insert_plant(&mut tx, &ps.plant).await.map_err(|e| fail(e.to_string()))?;
+        plants::record_plant(&mut tx, &head, &ps.plant).await.map_err(|e| fail(e.to_string()))?;
+        for (m, mats) in &ps.mixes {
+            store::insert_mix(&mut tx, m).await.map_err(|e| fail(e.to_string()))?;
+            plants::record_mix(&mut tx, &staff[&ps.plant.id], m, mats).await.map_err(|e| fail(e.to_string()))?;
+        }
+    }
+    let mut receivers = std::collections::HashMap::new();
+    for (project, u) in &d.receivers {
+        let rc = insert_account(app, &mut tx, u, &hash).await.map_err(fail)?;
+        let at = now - 100 * 86_400_000;
+        store::grant_receiver(&mut tx, project, &rc.user_id, None, at).await.map_err(|e| fail(e.to_string()))?;
+        delivery::record_grant(&mut tx, &sys, project, &rc.user_id, at).await.map_err(|e| fail(e.to_string()))?;
+        receivers.insert(u.username.clone(), rc);
+    }
+    let mut contexts = std::collections::HashMap::new();
+    for b in &d.batches {
+        store::insert_batch(&mut tx, b).await.map_err(|e| fail(e.to_string()))?;
+        delivery::record_batch(&mut tx, &staff[&b.plant_id], b).await.map_err(|e| fail(e.to_string()))?;
+        let (_, ctx) = store::batch(&mut tx, &b.id).await.map_err(|e| fail(e.to_string()))?.ok_or("batch")?;
+        contexts.insert(b.id.clone(), ctx);
+    }
+    let mut warnings = 0;
+    for seed_t in &d.tickets {
+        let by = seed_t.ticket.received_by.as_ref().map(|u| &receivers[u]);
+        let t = store::Ticket { received_by: by.map(|c| c.user_id.clone()), ..seed_t.ticket.clone() };
+        let ctx = &contexts[&t.batch_id];
+        store::insert_ticket(&mut tx, &t).await.map_err(|e| fail(e.to_string()))?;
+        let issued = store::Ticket {
+            status: "issued".into(),
+            arrived_at: None,
+            placed_at: None,
+            site_slump_mm: None,
+            site_temperature_c: None,
+            received_by: None,
+            received_at: None,
+            reject_reason: None,
+            updated_at: t.created_at,
+            ..t.clone()
+        };
+        delivery::record_issue(&mut tx, &staff[&t.plant_id], &issued, ctx).await.map_err(|e| fail(e.to_string()))?;
+        let Some(rc) = by else { continue };
+        let signed = store::Ticket {
+            placed_at: None,
+            status: if t.status == "rejected" { "rejected" } else { "received" }.into(),
+            ..t.clone()
+        };
+        delivery::record_receipt(&mut tx, rc, &issued, &signed, seed_t.reason.as_deref())
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if let Some(p) = t.placed_at {
+            delivery::record_placed(&mut tx, rc, &t, p, p).await.map_err(|e| fail(e.to_string()))?;
+        }
+        if t.status == "rejected" {
+            continue;
+        }
+        let temp = t.site_temperature_c.unwrap_or(t.temperature_c);
+        let times = rules::DeliveryTimes {
+            mixed_at: t.mixed_at,
+            departed_at: t.departed_at,
+            arrived_at: t.arrived_at,
+            placed_at: t.placed_at,
+        };
+        for f in rules::check(&times, temp, ctx.ctx_retarding != 0, &limits) {
+            let at = if f.placed { t.placed_at } else { t.arrived_at }.unwrap_or(now);
+            let w = delivery::warning_row(&t, ctx, &f, temp, at);
+            if store::insert_warning(&mut tx, &w).await.map_err(|e| fail(e.to_string()))? {
+                delivery::record_warning(&mut tx, rc, &t, &w, &limits.basis).await.map_err(|e| fail(e.to_string()))?;
+                warnings += 1;
+            }
+        }
+    }
+    let receiver_of =
+        |project: &str| d.receivers.iter().find(|(p, _)| p == project).map(|(_, u)| &receivers[&u.username]);
+    for s in &d.specimens {
+        let rc = receiver_of(&s.project_id).ok_or("receiver")?;
+        store::insert_specimen(&mut tx, s).await.map_err(|e| fail(e.to_string()))?;
+        let sampled = store::Specimen { strengths: None, tested_at: None, report_no: None, ..s.clone() };
+        quality::record_sampled(&mut tx, rc, &sampled).await.map_err(|e| fail(e.to_string()))?;
+        if let (Some(json), Some(at)) = (&s.strengths, s.tested_at) {
+            let cubes: [f64; 3] = serde_json::from_str(json).map_err(|e| fail(e.to_string()))?;
+            quality::record_tested(&mut tx, rc, &sampled, s, &cubes, at).await.map_err(|e| fail(e.to_string()))?;
+        }
+    }
+    let mut failed = 0;
+    for lot in &d.lots {
+        let mut a = lot.acceptance.clone();
+        if !lot.output.pass {
+            let project =
+                projects::get(&mut tx, &a.project_id).await.map_err(|e| fail(e.to_string()))?.ok_or("project")?;
+            a.hazard_id = Some(
+                quality::open_hazard(app, &mut tx, &project, &a.id, &lot.locations, &lot.output)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?,
+            );
+            failed += 1;
+        }
+        store::insert_acceptance(&mut tx, &a).await.map_err(|e| fail(e.to_string()))?;
+        quality::record_acceptance(&mut tx, &sys, &a, &lot.output).await.map_err(|e| fail(e.to_string()))?;
+    }
+    let summary = ConcreteSummary {
+        plants: d.plants.len(),
+        batches: d.batches.len(),
+        tickets: d.tickets.len(),
+        warnings,
+        specimens: d.specimens.len(),
+        lots: d.lots.len(),
+        failed_lots: failed,
+    };
+    let text = serde_json::to_string(&summary).map_err(|e| fail(e.to_string()))?;
+    audit::record::<(), _>(&mut tx, &sys, "demo_concrete", "demo_city", &seed.to_string(), None, Some(&summary))
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    settings::set(&mut tx, CONCRETE_MARKER, &text).await.map_err(|e| fail(e.to_string()))?;
+    tx.commit().await.map_err(|e| fail(e.to_string()))?;
+    tracing::info!(
+        tickets = summary.tickets,
+        warnings,
+        lots = summary.lots,
+        failed,
+        "demo concrete traceability loaded"
+    );
+    Ok(summary)
 }

@@ -3,6 +3,7 @@
 //! property tests beside the code.
 
 pub mod calc;
+pub mod concrete;
 pub mod error;
 pub mod geo;
 pub mod hazard;

@@ -30,6 +30,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+pub mod concrete;
 pub mod emergency;
 pub mod enterprises;
 mod error;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub calc_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Take the client address from X-Forwarded-For (behind a trusted proxy).
     pub trust_forwarded: bool,
+    /// The public base URL (`https://…`) that QR codes point at; default: the request's host.
+    pub public_url: Option<String>,
 }
 
 /// Options of the HTTP layer.
@@ -47,11 +49,19 @@ pub struct WebOptions {
     /// Calculator requests (`/api/v1/calc/…`, no login) per IP per minute.
     pub calc_per_minute: u32,
     pub trust_forwarded: bool,
+    /// The public base URL that QR codes point at (e.g. `https://anjian.example.gov.cn`).
+    pub public_url: Option<String>,
 }
 
 impl Default for WebOptions {
     fn default() -> Self {
-        WebOptions { cookie_secure: true, public_reports_per_minute: 10, calc_per_minute: 600, trust_forwarded: false }
+        WebOptions {
+            cookie_secure: true,
+            public_reports_per_minute: 10,
+            calc_per_minute: 600,
+            trust_forwarded: false,
+            public_url: None,
+        }
     }
 }
 
@@ -71,6 +81,7 @@ impl Default for WebOptions {
         (name = "calc", description = "标准计算器（无需登录、不存储数据）：GB 18218、GB/T 50107、JGJ 59、LEC、LS"),
         (name = "inspections", description = "检查与执法：检查模板、企业自查、专家与执法检查、自查纪律"),
         (name = "attendance", description = "领导带班、考勤与培训签到"),
+        (name = "concrete", description = "混凝土质量追溯：搅拌站、配合比、生产批次、发货单与扫码签收、时限预警、试块与 GB/T 50107 强度评定"),
         (name = "ledger", description = "存证账本：签名检查点、包含与一致性证明（C2SP tlog-tiles 位于 /ledger/）"),
     ),
     modifiers(&BearerAuth)
@@ -92,7 +103,8 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<AppState> {
     use api::*;
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    concrete::routes(r)
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
@@ -223,6 +235,7 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
         public_limiter,
         calc_limiter,
         trust_forwarded: opts.trust_forwarded,
+        public_url: opts.public_url,
     };
     let api = api
         .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "接口不存在") });
@@ -233,6 +246,8 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
         .route("/metrics", get(api::system::metrics))
         .route("/api/v1/openapi.json", get(api::system::openapi))
         .route("/api/docs", get(api::system::docs))
+        .route("/c/{code}", get(api::concrete::page))
+        .route("/c/{code}/qr.svg", get(api::concrete::qr))
         .route("/ledger/checkpoint", get(api::ledger::checkpoint))
         .route("/ledger/tile/{*rest}", get(api::ledger::tile))
         .route("/assets/swagger-ui/swagger-ui-bundle.js", get(api::system::swagger_js))

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod calc;
 pub mod documents;
+pub mod concrete;
 pub mod enterprises;
 pub mod hazards;
 pub mod import;

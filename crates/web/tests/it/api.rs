@@ -533,6 +533,42 @@ both_backends! {
         assert_eq!(s, StatusCode::CREATED, "{tr}");
         let training_b = tr["id"].as_str().unwrap().to_string();
         let template_body = serde_json::to_value(&anjian_app::inspections::shipped().unwrap()[1]).unwrap();
+        // Concrete traceability at B: a plant, a mix, a batch for project B, a ticket signed by b-head, a tested specimen, an acceptance.
+        let (s, pl) = ta.call(Method::POST, "/api/v1/concrete/plants", Some(&admin), Some(json!({
+            "enterprise_id": ta.ent_b, "name": "西城搅拌站", "address": "西城路9号"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{pl}");
+        let plant_b = pl["id"].as_str().unwrap().to_string();
+        let mix_body = json!({"code": "XC-C30", "grade": "C30", "slump_mm": 180, "slump_tolerance_mm": 30, "materials": [
+            {"kind": "cement", "name": "P·O 42.5", "kg_per_m3": 350}, {"kind": "water", "name": "水", "kg_per_m3": 175}]});
+        let (s, mx) = ta.call(Method::POST, &format!("/api/v1/concrete/plants/{plant_b}/mixes"), Some(&admin), Some(mix_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{mx}");
+        let batch_body = json!({"plant_id": plant_b, "mix_id": mx["id"], "project_id": project_b, "pour_location": "基础",
+            "planned_m3": 20.0, "produced_on": "2026-11-20"});
+        let (s, bt) = ta.call(Method::POST, "/api/v1/concrete/batches", Some(&admin), Some(batch_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{bt}");
+        let batch_b = bt["id"].as_str().unwrap().to_string();
+        let t0 = anjian_store::now_ms() - 30 * 60_000;
+        let ticket_body = json!({"number": "XC-1", "truck": "鲁A·X1", "volume_m3": 10.0, "slump_mm": 180, "temperature_c": 20.0,
+            "mixed_at": anjian_app::time::fmt_local(t0), "departed_at": anjian_app::time::fmt_local(t0)});
+        let (s, tk) = ta.call(Method::POST, &format!("/api/v1/concrete/batches/{batch_b}/tickets"), Some(&admin), Some(ticket_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{tk}");
+        let ticket_b = tk["code"].as_str().unwrap().to_string();
+        let (s, _) = ta.call(Method::POST, &format!("/api/v1/projects/{project_b}/concrete-receivers"), Some(&admin), Some(json!({"user_id": user_b}))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let b_head_token = ta.login("b-head").await;
+        let (s, _) = ta.call(Method::POST, &format!("/api/v1/concrete/tickets/{ticket_b}/receipt"), Some(&b_head_token), Some(json!({}))).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, sp) = ta.call(Method::POST, &format!("/api/v1/concrete/batches/{batch_b}/specimens"), Some(&admin), Some(json!({"code": "XC-S1"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{sp}");
+        let specimen_b = sp["id"].as_str().unwrap().to_string();
+        let (s, _) = ta.call(Method::PUT, &format!("/api/v1/concrete/specimens/{specimen_b}/result"), Some(&admin), Some(json!({"strengths_mpa": [36.0, 37.0, 38.0]}))).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, ac) = ta.call(Method::POST, "/api/v1/concrete/acceptances", Some(&admin), Some(json!({"batch_ids": [batch_b]}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{ac}");
+        let acceptance_b = ac["id"].as_str().unwrap().to_string();
+        let (s, bt2) = ta.call(Method::POST, "/api/v1/concrete/batches", Some(&admin), Some(batch_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let batch_b2 = bt2["id"].as_str().unwrap().to_string();
 
         let ent_b = ta.ent_b.clone();
         let body_ent = serde_json::to_value(enterprise_input(60, "379902001")).unwrap();
@@ -655,6 +691,31 @@ both_backends! {
             (Method::GET, "/api/v1/trainings/{id}", format!("/api/v1/trainings/{training_b}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/trainings/{id}/signins", format!("/api/v1/trainings/{training_b}/signins"),
                 Some(json!({"person_id": person_b, "method": "qr"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/plants", format!("/api/v1/concrete/plants?enterprise_id={ent_b}"), None, vec![]),
+            (Method::POST, "/api/v1/concrete/plants", "/api/v1/concrete/plants".into(), Some(json!({
+                "enterprise_id": ent_b, "name": "越权搅拌站", "address": "x"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/plants/{id}", format!("/api/v1/concrete/plants/{plant_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/plants/{id}/mixes", format!("/api/v1/concrete/plants/{plant_b}/mixes"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/concrete/plants/{id}/mixes", format!("/api/v1/concrete/plants/{plant_b}/mixes"), Some(mix_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/batches", format!("/api/v1/concrete/batches?project_id={project_b}"), None, vec![]),
+            (Method::POST, "/api/v1/concrete/batches", "/api/v1/concrete/batches".into(), Some(batch_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/batches/{id}", format!("/api/v1/concrete/batches/{batch_b}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/concrete/batches/{id}/tickets", format!("/api/v1/concrete/batches/{batch_b2}/tickets"), Some(ticket_body.clone()), outsiders.to_vec()),
+            (Method::POST, "/api/v1/concrete/batches/{id}/specimens", format!("/api/v1/concrete/batches/{batch_b2}/specimens"), Some(json!({"code": "越权"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/tickets", format!("/api/v1/concrete/tickets?project_id={project_b}"), None, vec![]),
+            (Method::GET, "/api/v1/concrete/tickets/{ticket}", format!("/api/v1/concrete/tickets/{ticket_b}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/concrete/tickets/{ticket}/receipt", format!("/api/v1/concrete/tickets/{ticket_b}/receipt"), Some(json!({})), everyone_else.clone()),
+            (Method::POST, "/api/v1/concrete/tickets/{ticket}/placement", format!("/api/v1/concrete/tickets/{ticket_b}/placement"), Some(json!({})), everyone_else.clone()),
+            (Method::GET, "/api/v1/concrete/warnings", format!("/api/v1/concrete/warnings?project_id={project_b}"), None, vec![]),
+            (Method::GET, "/api/v1/projects/{id}/concrete-receivers", format!("/api/v1/projects/{project_b}/concrete-receivers"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/projects/{id}/concrete-receivers", format!("/api/v1/projects/{project_b}/concrete-receivers"), Some(json!({"user_id": user_b})), outsiders.to_vec()),
+            (Method::DELETE, "/api/v1/projects/{id}/concrete-receivers/{user_id}", format!("/api/v1/projects/{project_b}/concrete-receivers/{user_b}"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/concrete/specimens/{id}/result", format!("/api/v1/concrete/specimens/{specimen_b}/result"), Some(json!({"strengths_mpa": [1.0, 1.0, 1.0]})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/acceptances", format!("/api/v1/concrete/acceptances?project_id={project_b}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/concrete/acceptances", "/api/v1/concrete/acceptances".into(), Some(json!({"batch_ids": [batch_b2]})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/acceptances/{id}", format!("/api/v1/concrete/acceptances/{acceptance_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/concrete/time-limits", "/api/v1/concrete/time-limits".into(), None, vec![]),
+            (Method::PUT, "/api/v1/concrete/time-limits", "/api/v1/concrete/time-limits".into(), Some(json!(anjian_domain::concrete::TimeLimits::default())), vec!["east", "grid", "a-head", "a-staff"]),
             // Own-account endpoints: no data of others to leak; anonymous is refused.
             (Method::POST, "/api/v1/attachments", "/api/v1/attachments".into(), None, vec![]),
             (Method::GET, "/api/v1/notifications", "/api/v1/notifications".into(), None, vec![]),
@@ -698,6 +759,15 @@ both_backends! {
                 for m in secret_markers {
                     assert!(!text.contains(m), "{who} {method} {template} leaked {m}: {text}");
                 }
+            }
+        }
+        // Concrete lists never include B's plant, batches, tickets or warnings for outsiders.
+        for who in outsiders {
+            for uri in ["/api/v1/concrete/plants", "/api/v1/concrete/batches", "/api/v1/concrete/tickets", "/api/v1/concrete/warnings"] {
+                let (s, v) = ta.call(Method::GET, uri, Some(&tokens[who]), None).await;
+                assert_eq!(s, StatusCode::OK, "{who} {uri}: {v}");
+                let text = v.to_string();
+                assert!(!text.contains(&plant_b) && !text.contains(&batch_b) && !text.contains(&ticket_b), "{who} {uri} leaked: {text}");
             }
         }
         // Lists never include out-of-scope rows even without a filter.

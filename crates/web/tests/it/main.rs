@@ -8,6 +8,7 @@ mod attendance;
 mod calc;
 mod common;
 mod documents;
+mod concrete;
 mod emergency;
 mod hazards;
 mod history;
