@@ -477,6 +477,55 @@ fn days_counted(month: &str, today: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Per enterprise that needs a leader on duty, in scope: (shifts required,
+/// shifts covered by a leader's check-in) over the days `days` (each
+/// `YYYY-MM-DD`), counting only from the enterprise's first recorded duty
+/// day (before it the platform was not yet recording it).
+pub(crate) async fn duty_coverage(
+    c: &mut AnyConnection,
+    scope: &anjian_domain::role::Scope,
+    prefix: Option<&str>,
+    days: &[String],
+) -> Result<HashMap<String, (enterprises::Enterprise, u64, u64)>> {
+    let rules_ = duty_rules()?;
+    let mut out = HashMap::new();
+    let (Some(first), Some(last)) = (days.first(), days.last()) else { return Ok(out) };
+    let started: HashMap<String, String> = store::first_checkin_days(c, scope, prefix).await?.into_iter().collect();
+    let covered: HashSet<(String, String, i64)> =
+        store::leader_shifts(c, scope, prefix, first, last).await?.into_iter().collect();
+    for e in enterprises::all_in_scope(c, scope, prefix).await? {
+        let Some(rule) = rules_.industries.get(&e.industry) else { continue };
+        let shifts = i64::from(rule.shifts.max(1));
+        let from = started.get(&e.id).cloned().unwrap_or_default();
+        let counted: Vec<&String> = days.iter().filter(|d| d.as_str() >= from.as_str()).collect();
+        let required = counted.len() as u64 * shifts as u64;
+        let got = counted
+            .iter()
+            .map(|d| (0..shifts).filter(|s| covered.contains(&(e.id.clone(), (*d).clone(), *s))).count() as u64)
+            .sum::<u64>();
+        out.insert(e.id.clone(), (e, required, got));
+    }
+    Ok(out)
+}
+
+/// The days `[since, until)` in Shanghai, up to yesterday.
+pub(crate) fn days_between(since: i64, until: i64, now: i64) -> Vec<String> {
+    let today = time::today_local(now);
+    let mut out = Vec::new();
+    let mut t = since;
+    while t < until {
+        let d = time::today_local(t);
+        if d >= today {
+            break;
+        }
+        if out.last() != Some(&d) {
+            out.push(d);
+        }
+        t += 86_400_000;
+    }
+    out
+}
+
 /// On-duty (带班) rates by enterprise, industry and month, within scope.
 pub async fn duty_rates(app: &App, caller: &Caller, p: &DutyRateParams) -> Result<DutyRatesView> {
     caller.require(caller.role.is_regulator() || caller.is_admin() || caller.role == Role::EnterpriseHead)?;
@@ -497,16 +546,6 @@ pub async fn duty_rates(app: &App, caller: &Caller, p: &DutyRateParams) -> Resul
     let rules_ = duty_rules()?;
     let first_month = time::add_months(&month, 1 - months as i32);
     let mut c = app.db.read().await?;
-    let ents: Vec<_> = enterprises::all_in_scope(&mut c, &caller.scope, prefix.as_deref())
-        .await?
-        .into_iter()
-        .filter(|e| rules_.industries.contains_key(&e.industry))
-        .collect();
-    let (from_day, _) = (format!("{first_month}-01"), ());
-    let to_day = format!("{month}-31");
-    let covered: HashSet<(String, String, i64)> =
-        store::leader_shifts(&mut c, &caller.scope, prefix.as_deref(), &from_day, &to_day).await?.into_iter().collect();
-    drop(c);
     let mut trend = Vec::new();
     let mut this = (DutyRate::default(), BTreeMap::new(), Vec::new());
     for k in 0..months as i32 {
@@ -515,23 +554,20 @@ pub async fn duty_rates(app: &App, caller: &Caller, p: &DutyRateParams) -> Resul
         let mut total = DutyRate::default();
         let mut by_industry: BTreeMap<String, DutyRate> = BTreeMap::new();
         let mut per_ent = Vec::new();
-        for e in &ents {
-            let shifts = i64::from(rules_.industries[&e.industry].shifts.max(1));
-            let required = days.len() as u64 * shifts as u64;
-            let got = days
-                .iter()
-                .map(|d| (0..shifts).filter(|s| covered.contains(&(e.id.clone(), d.clone(), *s))).count() as u64)
-                .sum::<u64>();
+        let mut cov: Vec<_> =
+            duty_coverage(&mut c, &caller.scope, prefix.as_deref(), &days).await?.into_values().collect();
+        cov.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        for (e, required, got) in cov {
             total.add(required, got);
             by_industry.entry(e.industry.clone()).or_default().add(required, got);
             if m == month {
                 let mut r = DutyRate::default();
                 r.add(required, got);
                 per_ent.push(EnterpriseDuty {
-                    enterprise_id: e.id.clone(),
-                    enterprise_name: e.name.clone(),
-                    industry: e.industry.clone(),
-                    region_code: e.region_code.clone(),
+                    enterprise_id: e.id,
+                    enterprise_name: e.name,
+                    industry: e.industry,
+                    region_code: e.region_code,
                     rate: r,
                 });
             }
@@ -541,6 +577,7 @@ pub async fn duty_rates(app: &App, caller: &Caller, p: &DutyRateParams) -> Resul
         }
         trend.push(MonthDuty { month: m, rate: total, by_industry });
     }
+    drop(c);
     let (total, by_industry, mut enterprises) = this;
     enterprises.sort_by(|a, b| {
         a.rate.rate.unwrap_or(1.0).total_cmp(&b.rate.rate.unwrap_or(1.0)).then(a.enterprise_id.cmp(&b.enterprise_id))

@@ -1207,6 +1207,81 @@ pub async fn discipline(app: &App, caller: &Caller, p: &DisciplineParams) -> Res
     Ok(DisciplineView { period, summary, by_industry, enterprises: rows })
 }
 
+/// One enterprise's self-inspection record over a window.
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+pub struct SelfCompletion {
+    /// Periods whose self-inspection fell due in the window.
+    pub due: u64,
+    /// Of those, filed (on time or late).
+    pub done: u64,
+    pub late: u64,
+    pub missing: u64,
+}
+
+impl SelfCompletion {
+    pub fn rate(&self) -> Option<f64> {
+        (self.due > 0).then(|| self.done as f64 / self.due as f64)
+    }
+}
+
+/// Per enterprise in scope: its self-inspections due in `[since, until)`
+/// (and by now) and how they stand, counted from the enterprise's first
+/// filed period (before it the platform was not recording them).
+pub(crate) async fn self_completion(
+    c: &mut AnyConnection,
+    scope: &anjian_domain::role::Scope,
+    prefix: Option<&str>,
+    since: i64,
+    until: i64,
+    now: i64,
+) -> Result<HashMap<String, SelfCompletion>> {
+    let rules_ = discipline_rules()?;
+    let schedules: HashMap<String, ScheduleView> =
+        store::schedules(c).await?.into_iter().map(|s| (s.enterprise_id.clone(), schedule_view(s))).collect();
+    let q = InspectionQuery {
+        region_prefix: prefix.map(Into::into),
+        kind: Some("self".into()),
+        ..InspectionQuery::default()
+    };
+    let mut filed: HashMap<(String, String), i64> = HashMap::new();
+    let mut first: HashMap<String, String> = HashMap::new();
+    for r in store::submitted(c, scope, &q).await? {
+        let Some(per) = r.period else { continue };
+        let f = first.entry(r.enterprise_id.clone()).or_insert_with(|| per.clone());
+        if per < *f {
+            *f = per.clone();
+        }
+        let e = filed.entry((r.enterprise_id, per)).or_insert(r.submitted_at);
+        *e = (*e).min(r.submitted_at);
+    }
+    let mut out = HashMap::new();
+    // Periods whose due day may fall in the window: from the month before it began.
+    let (from, to) = (time::add_months(&time::month_of(since), -3), time::month_of(until));
+    for e in enterprises::all_in_scope(c, scope, prefix).await? {
+        let sched = schedules.get(&e.id).cloned().unwrap_or_else(|| default_schedule(&rules_, &e.id));
+        let start = first.get(&e.id).cloned().unwrap_or_else(|| time::month_of(since));
+        let mut s = SelfCompletion::default();
+        let mut per = from.clone();
+        while per <= to {
+            let due = due_ms(&per, &sched)?;
+            if per >= start && period_due(&per, &sched) && (since..until).contains(&due) && due <= now {
+                s.due += 1;
+                match rules::punctuality(due, filed.get(&(e.id.clone(), per.clone())).copied(), now) {
+                    rules::Punctuality::OnTime => s.done += 1,
+                    rules::Punctuality::Late { .. } => {
+                        s.done += 1;
+                        s.late += 1;
+                    }
+                    _ => s.missing += 1,
+                }
+            }
+            per = time::add_months(&per, 1);
+        }
+        out.insert(e.id, s);
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ReviewInput {
     pub enterprise_id: String,

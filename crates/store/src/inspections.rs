@@ -846,6 +846,23 @@ pub async fn leader_shifts(
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 
+/// The first duty day recorded per enterprise in scope (when its check-ins
+/// began: shifts before it were not yet recorded on the platform).
+pub async fn first_checkin_days(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    region_prefix: Option<&str>,
+) -> Result<Vec<(String, String)>> {
+    let mut f = Filter::new();
+    f.scope(scope, "k.region_code", &["k.enterprise_id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("k.region_code", p);
+    }
+    let sql =
+        format!("SELECT k.enterprise_id, MIN(k.day) FROM duty_checkins k{} GROUP BY k.enterprise_id", f.where_sql());
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
+}
+
 // ---------------------------------------------------------------- training
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

@@ -59,6 +59,13 @@ pub struct ProfileFacts {
     pub highest_source_grade: Option<i64>,
     /// red, orange, yellow, blue.
     pub risk_points: [usize; 4],
+    /// Monthly self-inspections due in the year, filed, late, missing.
+    pub self_inspections: crate::inspections::SelfCompletion,
+    /// Expert and enforcement inspections of the enterprise in the year, and what they found.
+    pub regulator_inspections: i64,
+    pub regulator_findings: i64,
+    /// Shifts with a leader on duty of those that needed one (mines, chemical plants).
+    pub duty_rate: Option<f64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -97,6 +104,15 @@ pub async fn profile(app: &App, caller: &Caller, enterprise_id: &str) -> Result<
     let (alarms, red_alarms) = anjian_store::monitoring::alarm_counts_of(&mut c, &e.id, since).await?;
     let units = anjian_store::risk::units(&mut c, &only, Some(&e.id), None, false).await?;
     let points = anjian_store::risk::points(&mut c, &only, Some(&e.id), None).await?;
+    let selfs = crate::inspections::self_completion(&mut c, &only, None, since, now, now).await?;
+    let q = anjian_store::inspections::InspectionQuery { since: Some(since), ..Default::default() };
+    let regulator: Vec<_> = anjian_store::inspections::submitted(&mut c, &only, &q)
+        .await?
+        .into_iter()
+        .filter(|i| i.kind != "self")
+        .collect();
+    let days = crate::attendance::days_between(since, now, now);
+    let duty = crate::attendance::duty_coverage(&mut c, &only, None, &days).await?;
     drop(c);
     let mut risk = [0usize; 4];
     for (p, ..) in &points {
@@ -121,6 +137,10 @@ pub async fn profile(app: &App, caller: &Caller, enterprise_id: &str) -> Result<
         major_hazard_sources: units.iter().filter(|(u, ..)| u.is_major == 1).count(),
         highest_source_grade: units.iter().filter_map(|(u, ..)| u.grade).min(),
         risk_points: risk,
+        self_inspections: selfs.get(&e.id).copied().unwrap_or_default(),
+        regulator_inspections: regulator.len() as i64,
+        regulator_findings: regulator.iter().map(|i| i.failed).sum(),
+        duty_rate: duty.get(&e.id).and_then(|(_, req, cov)| anjian_domain::inspection::duty_rate(*req, *cov)),
     };
     let measure = |key: &str| -> f64 {
         match key {
@@ -132,6 +152,9 @@ pub async fn profile(app: &App, caller: &Caller, enterprise_id: &str) -> Result<
             "red_alarms" => facts.red_alarms as f64,
             "high_grade_sources" => units.iter().filter(|(u, ..)| u.grade.is_some_and(|g| g <= 2)).count() as f64,
             "red_risk_points" => facts.risk_points[0] as f64,
+            "missing_self_inspections" => facts.self_inspections.missing as f64,
+            "late_self_inspections" => facts.self_inspections.late as f64,
+            "duty_shortfall" => facts.duty_rate.map_or(0.0, |r| ((0.9 - r) * 100.0).max(0.0)),
             _ => 0.0,
         }
     };
@@ -174,6 +197,9 @@ mod tests {
             "red_alarms",
             "high_grade_sources",
             "red_risk_points",
+            "missing_self_inspections",
+            "late_self_inspections",
+            "duty_shortfall",
         ];
         let rules = super::rules();
         assert_eq!(rules.len(), known.len());

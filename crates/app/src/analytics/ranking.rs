@@ -20,7 +20,9 @@ pub struct GradingConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Indicator {
-    /// rectification_rate | on_time_rate | overdue_rate | licence_overdue_rate
+    /// rectification_rate | on_time_rate | overdue_rate | licence_overdue_rate |
+    /// self_inspection_rate (self-inspections filed of those due) | duty_rate
+    /// (shifts with a leader on duty of those that needed one)
     pub key: String,
     pub label: String,
     pub weight: f64,
@@ -33,7 +35,8 @@ pub struct GradeBand {
     pub min_score: f64,
 }
 
-const INDICATORS: [&str; 4] = ["rectification_rate", "on_time_rate", "overdue_rate", "licence_overdue_rate"];
+const INDICATORS: [&str; 6] =
+    ["rectification_rate", "on_time_rate", "overdue_rate", "licence_overdue_rate", "self_inspection_rate", "duty_rate"];
 const GRADING_KEY: &str = "analytics.grading";
 
 impl GradingConfig {
@@ -198,6 +201,10 @@ pub async fn ranking(app: &App, caller: &Caller, p: &RankingParams) -> Result<Ra
     let mut c = app.db.read().await?;
     let rows = hazards::stat_rows(&mut c, &caller.scope, prefix.as_deref(), since, until).await?;
     let ents = anjian_store::enterprises::with_licence_expiries(&mut c, &caller.scope, prefix.as_deref()).await?;
+    let selfs =
+        crate::inspections::self_completion(&mut c, &caller.scope, prefix.as_deref(), since, until, now).await?;
+    let days = crate::attendance::days_between(since, until, now);
+    let duty = crate::attendance::duty_coverage(&mut c, &caller.scope, prefix.as_deref(), &days).await?;
     // Groups: key → (name, hazards, licence numerator/denominator).
     let mut names: std::collections::BTreeMap<String, String> = Default::default();
     if level_len > 0 {
@@ -242,6 +249,22 @@ pub async fn ranking(app: &App, caller: &Caller, p: &RankingParams) -> Result<Ra
             e.1 += 1;
         }
     }
+    // Self-inspections filed of those due, and leader shifts covered of those required, per group.
+    let mut selfs_by: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    let mut duty_by: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for e in &ents {
+        let Some(k) = group_of(&e.region_code, Some(&e.id)) else { continue };
+        if let Some(s) = selfs.get(&e.id) {
+            let g = selfs_by.entry(k.clone()).or_default();
+            g.0 += s.done;
+            g.1 += s.due;
+        }
+        if let Some((_, required, covered)) = duty.get(&e.id) {
+            let g = duty_by.entry(k).or_default();
+            g.0 += covered;
+            g.1 += required;
+        }
+    }
     let mut out: Vec<RankedRow> = acc
         .iter()
         .map(|(k, a)| {
@@ -253,6 +276,11 @@ pub async fn ranking(app: &App, caller: &Caller, p: &RankingParams) -> Result<Ra
             values.insert("overdue_rate".to_string(), ratio(a.overdue, a.open).or((dispatched > 0).then_some(0.0)));
             let (ln, ld) = licences.get(k).copied().unwrap_or_default();
             values.insert("licence_overdue_rate".to_string(), (ld > 0).then(|| ln as f64 / ld as f64));
+            let share = |m: &std::collections::BTreeMap<String, (u64, u64)>| {
+                m.get(k).and_then(|(n, d)| (*d > 0).then(|| *n as f64 / *d as f64))
+            };
+            values.insert("self_inspection_rate".to_string(), share(&selfs_by));
+            values.insert("duty_rate".to_string(), share(&duty_by));
             let score = cfg.score(&values);
             RankedRow {
                 rank: 0,

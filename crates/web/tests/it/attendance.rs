@@ -83,7 +83,9 @@ both_backends! {
         assert_eq!(s, StatusCode::OK, "{v}");
         let row = v["enterprises"].as_array().unwrap().iter().find(|r| r["enterprise_id"] == mine.id).unwrap().clone();
         let today = anjian_app::time::today_local(now);
-        let days = (1..=31).map(|d| format!("{month}-{d:02}")).filter(|d| d.as_str() < today.as_str() && d.parse::<jiff::civil::Date>().is_ok()).count() as u64;
+        // Counted from the enterprise's first recorded duty day (that day) up to yesterday.
+        let days = (1..=31).map(|d| format!("{month}-{d:02}"))
+            .filter(|d| d.as_str() >= day.as_str() && d.as_str() < today.as_str() && d.parse::<jiff::civil::Date>().is_ok()).count() as u64;
         assert_eq!((row["required"].as_u64(), row["covered"].as_u64()), (Some(days * 3), Some(3)), "{row}");
         assert!(v["by_industry"]["mining"]["covered"].as_u64().unwrap() >= 3);
         assert!(v["by_industry"].get("trade").is_none(), "trade needs no leader on duty");
