@@ -371,6 +371,27 @@ pub async fn red_alarms(
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 
+/// (level, count) of the alarms the scope may see under a region prefix
+/// raised in `[since, until)`, by their current level.
+pub async fn alarm_level_counts(
+    c: &mut AnyConnection,
+    scope: &anjian_domain::role::Scope,
+    region_prefix: Option<&str>,
+    since: i64,
+    until: i64,
+) -> Result<Vec<(String, i64)>> {
+    use crate::filter::{Bind, Filter};
+    let mut f = Filter::new();
+    f.scope(scope, "region_code", &["enterprise_id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("region_code", p);
+    }
+    f.and("raised_at >= {}", Bind::Int(since));
+    f.and("raised_at < {}", Bind::Int(until));
+    let sql = format!("SELECT level, COUNT(*) FROM alarms{} GROUP BY level ORDER BY level", f.where_sql());
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
+}
+
 /// Alarms a rule raised since `since`.
 pub async fn alarms_of_rule_since(c: &mut AnyConnection, rule_id: &str, since: i64) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM alarms WHERE rule_id = $1 AND raised_at >= $2")

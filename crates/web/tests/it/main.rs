@@ -12,4 +12,5 @@ mod history;
 mod ledger;
 mod lifecycle;
 mod monitoring;
+mod reports;
 mod risk;
