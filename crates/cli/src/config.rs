@@ -188,6 +188,7 @@ impl Config {
         {
             bail!("llm_url 应以 http:// 或 https:// 开头: {u}");
         }
+        self.reports()?;
         if let Some(o) = &self.ledger_origin
             && (o.trim().is_empty() || o.contains('\n') || o.contains('+') || o.contains(' '))
         {

@@ -109,6 +109,18 @@ fn bad_configuration_is_a_message_not_a_panic() {
     let o = run(anjian().arg("--config").arg(&cfg).args(["migrate", "--data-dir"]).arg(dir.path()), None);
     assert!(!o.status.success());
     assert!(text(&o).contains("secret_key"), "{}", text(&o));
+    let o = run(
+        anjian().env("ANJIAN_LLM_URL", "http://127.0.0.1:9/v1").args(["migrate", "--data-dir"]).arg(dir.path()),
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("llm_url 与 llm_model"), "{}", text(&o));
+    let o = run(
+        anjian().env("ANJIAN_PDF_FONT", "/nonexistent/font.ttc#2").args(["migrate", "--data-dir"]).arg(dir.path()),
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("pdf_font") && text(&o).contains("/nonexistent/font.ttc"), "{}", text(&o));
     let o = run(anjian().arg("--config").arg(dir.path().join("missing.toml")).arg("migrate"), None);
     assert!(!o.status.success());
     assert!(text(&o).contains("配置文件不存在"), "{}", text(&o));
