@@ -126,6 +126,25 @@ both_backends! {
         let w: i32 = week[6..].parse().unwrap();
         assert!(text.contains("周报") && text.contains(&format!("第{w}周")), "{text}");
 
+        // A red alarm raised now is counted in the report of the current week.
+        let ent = &e.city.enterprises[3].id;
+        let (s, dev) = e.call(Method::POST, "/api/v1/devices", &city, Some(serde_json::json!({
+            "name": "储罐区气体探头", "device_type": "gas_detector", "enterprise_id": ent,
+            "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{dev}");
+        let id = dev["id"].as_str().unwrap();
+        let (s, _) = e.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), &city, Some(serde_json::json!({"template": "combustible_gas"}))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, r) = e.call(Method::POST, "/api/v1/ingest", &city, Some(serde_json::json!({"batches": [{"device_id": id,
+            "secret": dev["secret"], "readings": [{"ts": anjian_store::now_ms(), "values": {"lel_percent": 80.0}}]}]}))).await;
+        assert_eq!((s, &r["alarms"]["raise"]), (StatusCode::OK, &serde_json::json!(1)), "{r}");
+        let this_week = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).date().iso_week_date();
+        let q = format!("/api/v1/reports/region?region=379900&week={:04}-W{:02}", this_week.year(), this_week.week());
+        let (s, _, pdf) = Env::get_raw(&e.router, &q, &city).await;
+        assert_eq!(s, StatusCode::OK);
+        let text = pdf_text(&pdf);
+        assert!(text.contains("本期物联网监测共产生预警1次，其中红色预警1次") && text.contains("红色预警1"), "{text}");
+
         // Bad input names the field; only regulators get reports.
         for (q, field) in [
             (format!("region=379900&month={month}-01"), "month"),
