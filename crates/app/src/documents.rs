@@ -434,8 +434,9 @@ pub async fn edit(app: &App, caller: &Caller, id: &str, i: &EditInput) -> Result
     view(d)
 }
 
-fn render(content: &doc::Document) -> Result<Vec<u8>> {
-    doc::render(content).map_err(|e| match e {
+/// Renders with the deployment's fonts (the bundled subset, then `pdf_font`).
+fn render(app: &App, content: &doc::Document) -> Result<Vec<u8>> {
+    doc::render_with(content, app.reports.fonts()).map_err(|e| match e {
         anjian_docs::Error::Invalid { field, message } => AppError::field(&field, message),
         anjian_docs::Error::MissingGlyphs(chars) => {
             AppError::field("content", format!("字体缺少以下字符：{}", chars.iter().collect::<String>()))
@@ -469,7 +470,7 @@ pub async fn issue(app: &App, caller: &Caller, id: &str) -> Result<DocumentView>
         }
         None => None,
     };
-    let pdf = render(&content)?;
+    let pdf = render(app, &content)?;
     let sha = crate::crypto::sha256_hex(&pdf);
     attachments::put(
         &mut tx,
@@ -598,7 +599,7 @@ pub async fn pdf(app: &App, caller: &Caller, id: &str) -> Result<Vec<u8>> {
     let d = visible(&mut c, caller, id).await?;
     match &d.pdf_sha256 {
         Some(sha) => Ok(attachments::get(&mut c, sha).await?.ok_or_else(|| AppError::Internal("pdf".into()))?.content),
-        None => render(&serde_json::from_str(&d.body).map_err(|e| AppError::Internal(e.to_string()))?),
+        None => render(app, &serde_json::from_str(&d.body).map_err(|e| AppError::Internal(e.to_string()))?),
     }
 }
 

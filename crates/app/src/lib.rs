@@ -22,6 +22,7 @@ pub mod monitoring;
 pub mod outbound;
 pub mod registry;
 mod report_queue;
+pub mod reports;
 pub mod risk;
 pub mod scheduler;
 pub mod time;
@@ -43,6 +44,7 @@ pub struct App {
     pub knowledge: Arc<dyn knowledge::HazardKnowledge>,
     pub outbound: outbound::Outbound,
     pub ledger: Arc<ledger::Ledger>,
+    pub reports: reports::ReportConfig,
     grids: Arc<RwLock<Option<Arc<hazards::GridIndex>>>>,
     /// The group-commit writers of public reports, started on first use.
     report_queue: Arc<std::sync::OnceLock<report_queue::ReportQueue>>,
@@ -61,6 +63,7 @@ impl App {
             knowledge,
             outbound: outbound::Outbound::default(),
             ledger: Arc::new(ledger::Ledger::default()),
+            reports: reports::ReportConfig::default(),
             grids: Arc::new(RwLock::new(None)),
             report_queue: Arc::new(std::sync::OnceLock::new()),
         }
@@ -81,6 +84,12 @@ impl App {
     }
 
     /// The public-report writers (must be called inside the Tokio runtime).
+    /// How periodic reports are written (language model, fonts).
+    pub fn with_reports(mut self, config: reports::ReportConfig) -> App {
+        self.reports = config;
+        self
+    }
+
     pub(crate) fn report_queue(&self) -> &report_queue::ReportQueue {
         self.report_queue.get_or_init(|| report_queue::ReportQueue::start(self.db.clone(), self.outbound.clone()))
     }

@@ -51,6 +51,20 @@ pub struct Config {
     pub ledger_origin: Option<String>,
     /// Verifier keys of witnesses whose cosignatures the ledger accepts.
     pub ledger_witnesses: Vec<String>,
+    /// OpenAI-compatible chat-completions endpoint that may rewrite the narrative of
+    /// periodic reports (e.g. `https://llm.example/v1`); none: rule-based text only.
+    pub llm_url: Option<String>,
+    /// The model name sent to `llm_url`.
+    pub llm_model: Option<String>,
+    /// Bearer token for `llm_url`.
+    pub llm_token: Option<String>,
+    /// Seconds to wait for the language model before falling back to the rule-based text.
+    pub llm_timeout_s: u64,
+    /// A font file (or `file#index` in a collection) for characters the bundled
+    /// font subset lacks, e.g. a full Noto Sans CJK SC.
+    pub pdf_font: Option<String>,
+    /// The bold face for `pdf_font` (default: `pdf_font` itself).
+    pub pdf_font_bold: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -73,6 +87,12 @@ impl std::fmt::Debug for Config {
             .field("mqtt_url", &self.mqtt_url)
             .field("ledger_origin", &self.ledger_origin)
             .field("ledger_witnesses", &self.ledger_witnesses.len())
+            .field("llm_url", &self.llm_url)
+            .field("llm_model", &self.llm_model)
+            .field("llm_token", &self.llm_token.as_ref().map(|_| "<hidden>"))
+            .field("llm_timeout_s", &self.llm_timeout_s)
+            .field("pdf_font", &self.pdf_font)
+            .field("pdf_font_bold", &self.pdf_font_bold)
             .finish()
     }
 }
@@ -100,6 +120,12 @@ impl Default for Config {
             mqtt_prefix: "anjian".into(),
             ledger_origin: None,
             ledger_witnesses: vec![],
+            llm_url: None,
+            llm_model: None,
+            llm_token: None,
+            llm_timeout_s: 30,
+            pdf_font: None,
+            pdf_font_bold: None,
         }
     }
 }
@@ -167,12 +193,44 @@ impl Config {
                 bail!("ledger_witnesses[{i}] 不是有效的见证方公钥（signed-note vkey）");
             }
         }
+        if let Some(u) = &self.llm_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            bail!("llm_url 应以 http:// 或 https:// 开头: {u}");
+        }
+        self.reports()?;
         if let Some(o) = &self.ledger_origin
             && (o.trim().is_empty() || o.contains('\n') || o.contains('+') || o.contains(' '))
         {
             bail!("ledger_origin 不能为空，也不能含空格、加号或换行");
         }
         Ok(())
+    }
+
+    /// The language model and fonts of periodic reports (fonts are read now: a bad path is an error).
+    pub fn reports(&self) -> anyhow::Result<anjian_app::reports::ReportConfig> {
+        use anjian_docs::fonts::{FontSet, FontSource};
+        let llm = match (&self.llm_url, &self.llm_model) {
+            (Some(url), Some(model)) => Some(anjian_app::reports::LlmConfig {
+                url: url.clone(),
+                model: model.clone(),
+                token: self.llm_token.clone(),
+                timeout: std::time::Duration::from_secs(self.llm_timeout_s.max(1)),
+            }),
+            (None, None) => None,
+            _ => bail!("llm_url 与 llm_model 须同时配置"),
+        };
+        let fonts = match &self.pdf_font {
+            Some(f) => {
+                let bold = self.pdf_font_bold.as_deref().map(FontSource::parse);
+                let set = FontSet::with_fallback(&FontSource::parse(f), bold.as_ref())
+                    .map_err(|e| anyhow::anyhow!("pdf_font: {e}"))?;
+                Some(std::sync::Arc::new(set))
+            }
+            None if self.pdf_font_bold.is_some() => bail!("pdf_font_bold 需要同时配置 pdf_font"),
+            None => None,
+        };
+        Ok(anjian_app::reports::ReportConfig { llm, fonts })
     }
 
     pub fn ledger(&self) -> anjian_app::ledger::LedgerConfig {

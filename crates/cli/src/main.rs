@@ -98,6 +98,26 @@ enum Command {
         #[command(subcommand)]
         command: ledger::LedgerCommand,
     },
+    /// Write the weekly or monthly report of a region (PDF or XLSX), as the city's super admin sees it.
+    Report {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Region code (GB/T 2260), e.g. 379900.
+        #[arg(long)]
+        region: String,
+        /// Month, YYYY-MM (monthly report).
+        #[arg(long)]
+        month: Option<String>,
+        /// ISO week, YYYY-Www (weekly report), e.g. 2026-W44.
+        #[arg(long)]
+        week: Option<String>,
+        /// pdf or xlsx.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Restore a backup made by `anjian backup` (stop the server first).
     Restore {
         #[command(flatten)]
@@ -244,7 +264,10 @@ pub(crate) async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     ensure_data_dir(cfg)?;
     let url = cfg.database_url();
     let db = Db::open(&url).await.with_context(|| format!("无法打开数据库 {}", config::redact_url(&url)))?;
-    Ok(App::new(db, cfg.secrets()?).with_outbound(cfg.outbound()?).with_ledger(cfg.ledger()))
+    Ok(App::new(db, cfg.secrets()?)
+        .with_outbound(cfg.outbound()?)
+        .with_ledger(cfg.ledger())
+        .with_reports(cfg.reports()?))
 }
 
 async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result<()> {
@@ -427,6 +450,24 @@ async fn run() -> anyhow::Result<()> {
         Command::Bench { command: BenchCommand::Classify { seconds } } => bench_classify::run(seconds),
         Command::Bench { command: BenchCommand::Calc { seconds } } => bench_calc::run(seconds),
         Command::Bench { command: BenchCommand::Pdf { seconds } } => bench_pdf::run(seconds),
+        Command::Report { db, region, month, week, format, out } => {
+            let cfg = load_config(cli.config.as_ref(), None, &db)?;
+            let app = open_app(&cfg).await?;
+            let params = anjian_app::reports::ReportParams { region: Some(region), month, week, format: Some(format) };
+            let r = anjian_app::reports::region_report(&app, &Caller::system(), &params)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::write(&out, &r.bytes).with_context(|| format!("无法写入 {}", out.display()))?;
+            let how = match &r.narrative {
+                anjian_app::reports::Narrative::Rules => "规则生成".to_string(),
+                anjian_app::reports::Narrative::Llm { model } => format!("大模型 {model} 改写"),
+                anjian_app::reports::Narrative::Fallback { reason } => {
+                    format!("大模型改写失败（{reason}），用规则文本")
+                }
+            };
+            println!("已写入 {}（{} 字节，综述：{how}）", out.display(), r.bytes.len());
+            Ok(())
+        }
         Command::Restore { db, from } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
             ensure_data_dir(&cfg)?;

@@ -86,6 +86,8 @@ fn every_command_has_help() {
         vec!["ledger", "export", "--help"],
         vec!["ledger", "verify", "--help"],
         vec!["bench", "ledger", "--help"],
+        vec!["bench", "pdf", "--help"],
+        vec!["report", "--help"],
     ] {
         let o = run(anjian().args(&args), None);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
@@ -107,6 +109,18 @@ fn bad_configuration_is_a_message_not_a_panic() {
     let o = run(anjian().arg("--config").arg(&cfg).args(["migrate", "--data-dir"]).arg(dir.path()), None);
     assert!(!o.status.success());
     assert!(text(&o).contains("secret_key"), "{}", text(&o));
+    let o = run(
+        anjian().env("ANJIAN_LLM_URL", "http://127.0.0.1:9/v1").args(["migrate", "--data-dir"]).arg(dir.path()),
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("llm_url 与 llm_model"), "{}", text(&o));
+    let o = run(
+        anjian().env("ANJIAN_PDF_FONT", "/nonexistent/font.ttc#2").args(["migrate", "--data-dir"]).arg(dir.path()),
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("pdf_font") && text(&o).contains("/nonexistent/font.ttc"), "{}", text(&o));
     let o = run(anjian().arg("--config").arg(dir.path().join("missing.toml")).arg("migrate"), None);
     assert!(!o.status.success());
     assert!(text(&o).contains("配置文件不存在"), "{}", text(&o));
@@ -311,6 +325,39 @@ fn hotline_import_from_a_csv_file() {
     let o = run(anjian().args(["hazards", "import", "--data-dir", &data, "--file"]).arg(&file), None);
     assert!(!o.status.success());
     assert!(text(&o).contains("第 1 行 lat") && !text(&o).contains("panicked"), "{}", text(&o));
+}
+
+#[test]
+fn report_writes_a_pdf_and_an_xlsx_of_a_region() {
+    let dir = TempDir::new("cli-report");
+    let data = dir.path().join("data").display().to_string();
+    let o = run(anjian().args(["demo", "--small", "--no-serve", "--data-dir", &data]), None);
+    assert!(o.status.success(), "{}", text(&o));
+    let pdf = dir.path().join("city-2026-10.pdf");
+    let o = run(
+        anjian().args(["report", "--data-dir", &data, "--region", "379900", "--month", "2026-10", "--out"]).arg(&pdf),
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("综述：规则生成"), "{}", text(&o));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() > 10_000, "{} bytes", bytes.len());
+    let xlsx = dir.path().join("city-2026-W44.xlsx");
+    let o = run(
+        anjian()
+            .args(["report", "--data-dir", &data, "--region", "379900", "--week", "2026-W44", "--format", "xlsx"])
+            .arg("--out")
+            .arg(&xlsx),
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"), "an XLSX is a zip file");
+    let o = run(
+        anjian().args(["report", "--data-dir", &data, "--region", "379900", "--month", "2026-13", "--out", "x"]),
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("月份格式") && !text(&o).contains("panicked"), "{}", text(&o));
 }
 
 /// Runs SQL against the data directory's SQLite database, as someone with

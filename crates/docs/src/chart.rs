@@ -84,27 +84,31 @@ impl Chart {
             s.aligned(out, &self.title, Weight::Bold, TITLE, x, w, y + TITLE, Align::Center, Rgb::BLACK);
             top += TITLE * 1.8;
         }
-        let legend_h = if self.kind == ChartKind::Pie || self.series.len() > 1 { LEGEND * 2.2 } else { 0.0 };
+        let names: Vec<String> = if self.kind == ChartKind::Pie {
+            let vals = self.series.first().map(|s| s.values.clone()).unwrap_or_default();
+            let total: f64 = vals.iter().filter(|v| **v > 0.0).sum();
+            self.categories
+                .iter()
+                .zip(&vals)
+                .map(|(c, v)| {
+                    let pct = if total > 0.0 { v / total * 100.0 } else { 0.0 };
+                    format!("{c} {} ({pct:.1}%)", label(*v))
+                })
+                .collect()
+        } else if self.series.len() > 1 {
+            self.series.iter().map(|s| s.name.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        // The legend takes as many rows as its entries need; the plot gets the rest.
+        let rows = legend(s, &mut Vec::new(), &names, x, 0.0, w);
+        let legend_h = if names.is_empty() { 0.0 } else { rows as f32 * LEGEND * 1.5 + LEGEND * 0.7 };
         let bottom = y + h - legend_h;
         match self.kind {
             ChartKind::Pie => self.pie(s, out, x, top, w, bottom - top),
             _ => self.axes_chart(s, out, x, top, w, bottom - top),
         }
-        if legend_h > 0.0 {
-            let names: Vec<String> = if self.kind == ChartKind::Pie {
-                let vals = self.series.first().map(|s| s.values.clone()).unwrap_or_default();
-                let total: f64 = vals.iter().filter(|v| **v > 0.0).sum();
-                self.categories
-                    .iter()
-                    .zip(&vals)
-                    .map(|(c, v)| {
-                        let pct = if total > 0.0 { v / total * 100.0 } else { 0.0 };
-                        format!("{c} {} ({pct:.1}%)", label(*v))
-                    })
-                    .collect()
-            } else {
-                self.series.iter().map(|s| s.name.clone()).collect()
-            };
+        if !names.is_empty() {
             legend(s, out, &names, x, bottom + LEGEND * 0.6, w);
         }
     }
@@ -342,20 +346,24 @@ impl Chart {
     }
 }
 
-fn legend(s: &mut Shaper, out: &mut Vec<Op>, names: &[String], x: f32, y: f32, w: f32) {
+/// Draws the legend (entries flowing into rows) and returns the number of rows.
+fn legend(s: &mut Shaper, out: &mut Vec<Op>, names: &[String], x: f32, y: f32, w: f32) -> usize {
     let widths: Vec<f32> = names.iter().map(|n| s.width(n, Weight::Regular, LEGEND) + LEGEND * 2.4).collect();
     let total: f32 = widths.iter().sum();
     let mut lx = x + ((w - total) / 2.0).max(0.0);
     let mut ly = y;
+    let mut rows = 1;
     for (i, (n, nw)) in names.iter().zip(&widths).enumerate() {
-        if lx + nw > x + w {
+        if lx + nw > x + w && lx > x {
             lx = x;
             ly += LEGEND * 1.5;
+            rows += 1;
         }
         out.push(Op::Rect { x: lx, y: ly, w: LEGEND, h: LEGEND, fill: Some(colour(i)), stroke: None });
         s.runs(out, n, None, Weight::Regular, LEGEND, lx + LEGEND * 1.3, ly + LEGEND * 0.85, 0.0, Rgb::BLACK);
         lx += nw;
     }
+    rows
 }
 
 #[cfg(test)]
@@ -369,6 +377,57 @@ mod tests {
         assert_eq!(nice_axis(1234.0), (1500.0, 500.0));
         assert_eq!(nice_axis(0.0), (1.0, 0.2));
         assert_eq!(nice_axis(0.42), (0.5, 0.1));
+    }
+
+    #[test]
+    fn every_kind_draws_inside_its_box_with_its_labels() {
+        use crate::fonts::FontSet;
+        let cats: Vec<String> =
+            ["城关街道", "江滨街道", "北山街道", "南湖街道", "西岭街道", "东港街道", "临江街道", "新区街道"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        for kind in [ChartKind::Bar, ChartKind::StackedBar, ChartKind::Line, ChartKind::Pie] {
+            let chart = Chart {
+                kind,
+                title: "隐患数量".into(),
+                categories: cats.clone(),
+                series: vec![
+                    Series { name: "已整改".into(), values: vec![12.0, 30.0, 7.0, 0.0, 44.0, 3.0, 9.0, 18.0] },
+                    Series { name: "整改中".into(), values: vec![2.0, 3.0, 1.0, 0.0, 4.0, 0.0, 1.0, 5.0] },
+                ],
+                x_label: "街道".into(),
+                y_label: "隐患数（项）".into(),
+                height: 180.0,
+            };
+            let mut s = Shaper::new(FontSet::bundled());
+            let mut ops = Vec::new();
+            chart.draw(&mut s, &mut ops, 50.0, 100.0, 400.0);
+            let text: String =
+                ops.iter().filter_map(|o| if let Op::Text(t) = o { Some(t.text.as_str()) } else { None }).collect();
+            assert!(text.contains("隐患数量"), "{kind:?}: title");
+            if kind == ChartKind::Pie {
+                assert!(text.contains("城关街道 12 (9.8%)"), "{kind:?}: {text}");
+            } else {
+                assert!(
+                    text.contains("城关街道") && text.contains("已整改") && text.contains("隐患数（项）"),
+                    "{kind:?}: {text}"
+                );
+            }
+            for op in &ops {
+                let ys: Vec<f32> = match op {
+                    Op::Text(t) => vec![t.y - t.size, t.y],
+                    Op::Rect { y, h, .. } => vec![*y, y + h],
+                    Op::Line { y1, y2, .. } => vec![*y1, *y2],
+                    Op::Path { points, .. } => points.iter().map(|p| p.1).collect(),
+                    Op::Sector { cy, r, .. } => vec![cy - r, cy + r],
+                };
+                for y in ys {
+                    assert!((99.0..=281.0).contains(&y), "{kind:?}: {op:?} leaves the box");
+                }
+            }
+            assert!(s.finish().is_ok());
+        }
     }
 
     #[test]

@@ -364,10 +364,16 @@ fn record(doc: &Document, b: &mut Vec<Block>) {
 }
 
 fn findings_table(doc: &Document, review: bool) -> Block {
-    let mut cols = vec![Column::new(0.9, Align::Center), Column::new(4.6, Align::Left), Column::new(3.4, Align::Left)];
-    let mut head = vec!["序号".to_string(), "存在的问题".to_string(), "违反的规定（依据）".to_string()];
-    cols.push(Column::new(2.6, Align::Center));
-    head.push("整改期限".into());
+    // Five columns with the review outcome: narrower text columns, and 序号 still on one line.
+    let w = if review { [1.1, 4.2, 3.2, 2.5] } else { [0.9, 4.6, 3.4, 2.6] };
+    let mut cols = vec![
+        Column::new(w[0], Align::Center),
+        Column::new(w[1], Align::Left),
+        Column::new(w[2], Align::Left),
+        Column::new(w[3], Align::Center),
+    ];
+    let mut head: Vec<String> =
+        ["序号", "存在的问题", "违反的规定（依据）", "整改期限"].iter().map(|s| s.to_string()).collect();
     if review {
         cols.push(Column::new(2.8, Align::Left));
         head.push("复查结果".into());

@@ -5,6 +5,7 @@ pub mod fonts;
 pub mod layout;
 pub mod linebreak;
 pub mod pdf;
+pub mod report;
 
 /// Errors of rendering.
 #[derive(Debug, thiserror::Error)]
@@ -21,4 +22,7 @@ pub enum Error {
     /// The PDF writer failed.
     #[error("PDF 生成失败：{0}")]
     Pdf(String),
+    /// The XLSX writer failed.
+    #[error("XLSX 生成失败：{0}")]
+    Xlsx(String),
 }

@@ -162,3 +162,24 @@ fn a_configured_fallback_font_covers_characters_the_bundled_subset_lacks() {
     let pdf = anjian_docs::enforcement::render_with(&doc, &fonts).unwrap();
     assert!(extracted(&pdf).contains("ŦØMA王"));
 }
+
+#[test]
+fn rendering_is_the_same_in_another_process() {
+    // The child (this test binary run again) writes its rendering where the parent says.
+    let doc = example(Kind::ReviewOpinion, 10);
+    if let Ok(path) = std::env::var("ANJIAN_DOCS_RENDER_TO") {
+        std::fs::write(path, render(&doc).unwrap()).unwrap();
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("anjian-docs-render-{}.pdf", std::process::id()));
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "rendering_is_the_same_in_another_process", "--test-threads", "1"])
+        .env("ANJIAN_DOCS_RENDER_TO", &path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let theirs = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(theirs, render(&doc).unwrap(), "hash maps, addresses or clocks must not reach the bytes");
+}

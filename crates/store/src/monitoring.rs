@@ -349,6 +349,24 @@ pub async fn alarm_counts_of(c: &mut AnyConnection, enterprise_id: &str, since: 
     .await?)
 }
 
+/// The alarms the scope may see under a region prefix raised in `[since, until)`.
+fn alarms_in_window(
+    scope: &anjian_domain::role::Scope,
+    region_prefix: Option<&str>,
+    since: i64,
+    until: i64,
+) -> crate::filter::Filter {
+    use crate::filter::{Bind, Filter};
+    let mut f = Filter::new();
+    f.scope(scope, "region_code", &["enterprise_id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("region_code", p);
+    }
+    f.and("raised_at >= {}", Bind::Int(since));
+    f.and("raised_at < {}", Bind::Int(until));
+    f
+}
+
 /// (enterprise, raised_at) of every red alarm the scope may see under a
 /// region prefix raised in `[since, until)`.
 pub async fn red_alarms(
@@ -358,16 +376,23 @@ pub async fn red_alarms(
     since: i64,
     until: i64,
 ) -> Result<Vec<(String, i64)>> {
-    use crate::filter::{Bind, Filter};
-    let mut f = Filter::new();
-    f.scope(scope, "region_code", &["enterprise_id"]);
-    if let Some(p) = region_prefix {
-        f.region_prefix("region_code", p);
-    }
-    f.and("raised_at >= {}", Bind::Int(since));
-    f.and("raised_at < {}", Bind::Int(until));
+    let mut f = alarms_in_window(scope, region_prefix, since, until);
     f.and_raw("level = 'red'");
     let sql = format!("SELECT enterprise_id, raised_at FROM alarms{} ORDER BY raised_at", f.where_sql());
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
+}
+
+/// (level, count) of the alarms the scope may see under a region prefix
+/// raised in `[since, until)`, by their current level.
+pub async fn alarm_level_counts(
+    c: &mut AnyConnection,
+    scope: &anjian_domain::role::Scope,
+    region_prefix: Option<&str>,
+    since: i64,
+    until: i64,
+) -> Result<Vec<(String, i64)>> {
+    let f = alarms_in_window(scope, region_prefix, since, until);
+    let sql = format!("SELECT level, COUNT(*) FROM alarms{} GROUP BY level ORDER BY level", f.where_sql());
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 

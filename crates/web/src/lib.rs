@@ -168,6 +168,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::grading, analytics::set_grading))
         .routes(routes!(analytics::licences))
         .routes(routes!(analytics::profile))
+        .routes(routes!(reports::region))
         .routes(routes!(risk::units_of, risk::add_unit))
         .routes(routes!(risk::units))
         .routes(routes!(risk::unit, risk::update_unit))

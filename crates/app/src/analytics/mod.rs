@@ -28,7 +28,7 @@ pub use stats::{StatRowView, StatsParams, StatsView, stats};
 
 const DAY_MS: i64 = 86_400_000;
 /// The region asked for, or the caller's own; regulators only.
-pub(super) fn region_for(caller: &Caller, asked: Option<&str>) -> Result<Option<RegionCode>> {
+pub(crate) fn region_for(caller: &Caller, asked: Option<&str>) -> Result<Option<RegionCode>> {
     caller.require(caller.role.is_regulator() || caller.is_admin())?;
     let region = match asked {
         Some(r) => Some(RegionCode::parse("region", r)?),

@@ -20,6 +20,7 @@ pub mod people;
 pub mod projects;
 pub mod public;
 pub mod regions;
+pub mod reports;
 pub mod risk;
 pub mod system;
 pub mod users;

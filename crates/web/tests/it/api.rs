@@ -659,6 +659,7 @@ both_backends! {
             (Method::PUT, "/api/v1/analytics/grading", "/api/v1/analytics/grading".into(), Some(serde_json::to_value(anjian_app::analytics::grading_shipped()).unwrap()), vec!["east", "grid", "a-head", "a-staff"]),
             (Method::GET, "/api/v1/enterprises/{id}/profile", format!("/api/v1/enterprises/{ent_b}/profile"), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/forecast", "/api/v1/analytics/forecast?region=379902".into(), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/reports/region", "/api/v1/reports/region?region=379902&month=2026-10".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), None, everyone_else.clone()),
             (Method::PUT, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), Some(json!({"phone": "13800138000"})), everyone_else.clone()),
             (Method::GET, "/api/v1/inspection-templates", "/api/v1/inspection-templates".into(), None, vec![]),

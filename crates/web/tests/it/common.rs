@@ -38,6 +38,19 @@ impl Env {
         (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// A GET answering with bytes (files), through `router` (e.g. one built with other options).
+    pub async fn get_raw(
+        router: &axum::Router,
+        uri: &str,
+        token: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let req =
+            Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap();
+        let res = router.clone().oneshot(req).await.unwrap();
+        let (s, h) = (res.status(), res.headers().clone());
+        (s, h, axum::body::to_bytes(res.into_body(), 1 << 26).await.unwrap().to_vec())
+    }
+
     pub async fn login(&self, u: &str) -> String {
         let req = Request::post("/api/v1/auth/login")
             .header(header::CONTENT_TYPE, "application/json")

@@ -16,4 +16,5 @@ mod inspections;
 mod ledger;
 mod lifecycle;
 mod monitoring;
+mod reports;
 mod risk;
