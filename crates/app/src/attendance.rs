@@ -8,7 +8,6 @@
 use crate::hazards::notify_users;
 use crate::registry::visible_enterprise;
 use crate::{App, AppError, Caller, Result, audit, ledger, time};
-use anjian_domain::ids::RegionCode;
 use anjian_domain::inspection as rules;
 use anjian_domain::role::Role;
 use anjian_store::inspections::{self as store, Checkin, CheckinQuery, Training};
@@ -362,15 +361,6 @@ pub struct CheckinFilter {
     pub per_page: Option<i64>,
 }
 
-fn region_prefix(caller: &Caller, r: Option<&str>) -> Result<Option<String>> {
-    let Some(r) = r else { return Ok(None) };
-    let r = RegionCode::parse("region", r)?;
-    if !caller.scope.allows_region(&r) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(Some(r.prefix().to_string()))
-}
-
 pub async fn checkins(app: &App, caller: &Caller, f: &CheckinFilter) -> Result<Vec<CheckinView>> {
     for (field, d) in [("from", &f.from), ("to", &f.to)] {
         if let Some(d) = d {
@@ -378,7 +368,7 @@ pub async fn checkins(app: &App, caller: &Caller, f: &CheckinFilter) -> Result<V
         }
     }
     let q = CheckinQuery {
-        region_prefix: region_prefix(caller, f.region.as_deref())?,
+        region_prefix: caller.region_filter("region", f.region.as_deref())?,
         enterprise_id: f.enterprise_id.clone(),
         role: f.role.clone(),
         from_day: f.from.clone(),
@@ -542,7 +532,7 @@ pub async fn duty_rates(app: &App, caller: &Caller, p: &DutyRateParams) -> Resul
     if !(1..=24).contains(&months) {
         return Err(AppError::field("months", "月数应为 1 到 24"));
     }
-    let prefix = region_prefix(caller, p.region.as_deref())?;
+    let prefix = caller.region_filter("region", p.region.as_deref())?;
     let rules_ = duty_rules()?;
     let first_month = time::add_months(&month, 1 - months as i32);
     let mut c = app.db.read().await?;

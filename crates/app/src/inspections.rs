@@ -786,16 +786,7 @@ pub async fn list(app: &App, caller: &Caller, f: &InspectionFilter) -> Result<(V
     if let Some(p) = &f.period {
         time::parse_month("period", p)?;
     }
-    let region_prefix = match &f.region {
-        Some(r) => {
-            let r = RegionCode::parse("region", r)?;
-            if !caller.scope.allows_region(&r) {
-                return Err(AppError::Forbidden);
-            }
-            Some(r.prefix().to_string())
-        }
-        None => None,
-    };
+    let region_prefix = caller.region_filter("region", f.region.as_deref())?;
     let mut c = app.db.read().await?;
     if let Some(e) = &f.enterprise_id {
         visible_enterprise(&mut c, caller, e).await?;
@@ -1075,17 +1066,7 @@ pub async fn discipline(app: &App, caller: &Caller, p: &DisciplineParams) -> Res
     if let Some(i) = &p.industry {
         anjian_domain::registry::industry_label("industry", i)?;
     }
-    let region = match &p.region {
-        Some(r) => {
-            let r = RegionCode::parse("region", r)?;
-            if !caller.scope.allows_region(&r) {
-                return Err(AppError::Forbidden);
-            }
-            Some(r)
-        }
-        None => None,
-    };
-    let prefix = region.as_ref().map(|r| r.prefix().to_string());
+    let prefix = caller.region_filter("region", p.region.as_deref())?;
     let window = rules_.suspicious.months.max(1) as i32;
     let first_period = time::add_months(&period, 1 - window);
     let (win_start, _) = time::month_bounds("month", &first_period)?;

@@ -152,4 +152,15 @@ impl Caller {
     pub fn actor_id(&self) -> Option<String> {
         (!self.user_id.is_empty()).then(|| self.user_id.clone())
     }
+
+    /// The subtree prefix of a region filter the caller asked for (`field`
+    /// names it in errors): 403 outside the caller's scope; None when none.
+    pub fn region_filter(&self, field: &str, asked: Option<&str>) -> Result<Option<String>> {
+        let Some(r) = asked else { return Ok(None) };
+        let r = anjian_domain::ids::RegionCode::parse(field, r)?;
+        if !self.scope.allows_region(&r) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Some(r.prefix().to_string()))
+    }
 }
