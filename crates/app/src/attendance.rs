@@ -399,7 +399,7 @@ pub async fn checkins(app: &App, caller: &Caller, f: &CheckinFilter) -> Result<V
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct DutyRateParams {
     pub region: Option<String>,
-    /// `YYYY-MM`; default this month (up to today).
+    /// `YYYY-MM`; default the month of yesterday (days up to yesterday count).
     pub month: Option<String>,
     /// Months back from `month` for the monthly trend (1–24, default 6).
     pub months: Option<u32>,
@@ -526,7 +526,8 @@ pub async fn duty_rates(app: &App, caller: &Caller, p: &DutyRateParams) -> Resul
             time::parse_month("month", m)?;
             m.clone()
         }
-        None => time::month_of(now),
+        // The month of yesterday: on the 1st the current month has no full day yet.
+        None => time::month_of(now - 86_400_000),
     };
     let months = p.months.unwrap_or(6);
     if !(1..=24).contains(&months) {
