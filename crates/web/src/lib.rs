@@ -6,6 +6,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod pages;
 
 use anjian_app::App;
 use axum::Router;
@@ -118,6 +119,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(hazards::grade))
         .routes(routes!(hazards::major))
         .routes(routes!(hazards::taxonomy))
+        .routes(routes!(hazards::vocabularies))
         .routes(routes!(hazards::plan))
         .routes(routes!(hazards::listing))
         .routes(routes!(attachments::upload))
@@ -130,6 +132,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::templates))
         .routes(routes!(monitoring::ingest))
         .routes(routes!(monitoring::alarms))
+        .routes(routes!(alarm_stream::stream))
         .routes(routes!(monitoring::alarm))
         .routes(routes!(monitoring::alarm_action))
         .routes(routes!(monitoring::emergencies))
@@ -154,6 +157,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::grading, analytics::set_grading))
         .routes(routes!(analytics::licences))
         .routes(routes!(analytics::profile))
+        .routes(routes!(map::layers))
         .routes(routes!(risk::units_of, risk::add_unit))
         .routes(routes!(risk::units))
         .routes(routes!(risk::unit, risk::update_unit))
@@ -204,7 +208,7 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
     let api = api
         .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "接口不存在") });
     Router::new()
-        .route("/", get(api::system::home))
+        .merge(pages::routes())
         .route("/healthz", get(api::system::healthz))
         .route("/readyz", get(api::system::readyz))
         .route("/metrics", get(api::system::metrics))
