@@ -158,9 +158,35 @@ fn page_headers(res: &mut Response) {
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
 }
 
+/// Debug builds with `ANJIAN_DEV_ASSETS=1` read the files from
+/// `crates/web/assets/` on every request, so pages can be edited without
+/// rebuilding. Release builds always serve the embedded copies.
+#[cfg(debug_assertions)]
+fn dev_file(path: &str) -> Option<Response> {
+    if std::env::var_os("ANJIAN_DEV_ASSETS").is_none() {
+        return None;
+    }
+    let bytes = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(path)).ok()?;
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime_of(path)));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if path.ends_with(".html") {
+        page_headers(&mut res);
+    }
+    Some(res)
+}
+
+#[cfg(not(debug_assertions))]
+fn dev_file(_: &str) -> Option<Response> {
+    None
+}
+
 /// Serves asset `i` with caching and compression.
 fn serve(i: usize, headers: &HeaderMap, cache: &'static str) -> Response {
     let a = &ASSETS[i];
+    if let Some(res) = dev_file(a.path) {
+        return res;
+    }
     let tag = etag(i);
     let mut res = if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == tag) {
         StatusCode::NOT_MODIFIED.into_response()

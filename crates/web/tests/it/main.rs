@@ -4,6 +4,7 @@
 
 mod analytics;
 mod api;
+mod browser;
 mod calc;
 mod common;
 mod emergency;

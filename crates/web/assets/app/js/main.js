@@ -106,6 +106,18 @@ export async function navigate(url, { replace = false } = {}) {
   if (replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
   await route();
+  focusHeading();
+}
+
+/** After an in-page navigation, move focus to the new page's heading (as a
+ * page load would start from the top) without scrolling. */
+function focusHeading() {
+  const h1 = document.querySelector('#main h1');
+  if (h1) {
+    h1.setAttribute('tabindex', '-1');
+    h1.focus({ preventScroll: true });
+  }
+  window.scrollTo(0, 0);
 }
 
 async function route() {
@@ -156,10 +168,6 @@ async function route() {
     if (ctx.gone()) return;
     main.append(h('div', { class: 'form-alert', role: 'alert' }, '加载失败：' + e.message));
   }
-  const h1 = main.querySelector('h1');
-  if (h1 && document.activeElement === document.body) {
-    h1.setAttribute('tabindex', '-1');
-  }
 }
 
 function sameApp(a) {
@@ -172,17 +180,10 @@ document.addEventListener('click', (e) => {
   const a = e.target.closest('a[href]');
   if (!sameApp(a)) return;
   e.preventDefault();
-  navigate(a.pathname + a.search + a.hash).then(() => {
-    const h1 = document.querySelector('#main h1');
-    if (h1) {
-      h1.setAttribute('tabindex', '-1');
-      h1.focus({ preventScroll: true });
-    }
-    window.scrollTo(0, 0);
-  });
+  navigate(a.pathname + a.search + a.hash);
 });
 
-window.addEventListener('popstate', () => route());
+window.addEventListener('popstate', () => route().then(focusHeading));
 
 (async () => {
   await loadMe();

@@ -129,6 +129,15 @@ export async function render(main, ctx) {
   }
 
   // ---------- data
+  const failBox = h('div', { class: 'form-alert', role: 'alert', hidden: true });
+  main.querySelector('.dash-head').after(failBox);
+  let failed = false;
+  const fail = (e) => {
+    if (failed || gone()) return;
+    failed = true;
+    failBox.hidden = false;
+    failBox.textContent = e && e.status === 403 ? '该区域不在您的辖区内。' : e && e.status === 404 ? '区域不存在或不在您的辖区内。' : '加载失败：' + ((e && e.message) || e);
+  };
   const statsP = (by) => api('analytics/stats' + qs({ by, region }));
   const monthP = statsP('month');
   const childStatsP = statsP('region');
@@ -137,6 +146,8 @@ export async function render(main, ctx) {
   const childrenP = api('regions' + qs({ parent: region, geometry: true }));
   const selfP = api('regions/' + encodeURIComponent(region));
   const overdueP = api('hazards' + qs({ region, overdue: true, per_page: 8 }));
+  // Failures are shown once, by `fail`; none goes unhandled meanwhile.
+  for (const p of [monthP, childStatsP, domainP, layersP, childrenP, selfP, overdueP]) p.catch(() => {});
 
   // Live alarms: connect now; changes that arrive before the map is drawn
   // wait in `queued` and are applied, in order, on top of its snapshot.
@@ -172,13 +183,13 @@ export async function render(main, ctx) {
     set('overdue', fmtNum(t.overdue));
     windowNote.textContent = `统计区间：${s.since.slice(0, 10)} 至 ${s.until.slice(0, 10)}`;
     main.dataset.figures = 'ready';
-  });
+  }).catch(fail);
 
   selfP.then((r) => {
     if (gone()) return;
     title.textContent = r.name + (screen ? ' · 安全生产监管一张图' : ' · 一张图');
     titled(r.name + ' 一张图');
-  });
+  }).catch(fail);
 
   layersP.then((l) => {
     if (gone()) return;
@@ -188,7 +199,7 @@ export async function render(main, ctx) {
         : [h('a', { href: base + qs({ region: p.code }) }, p.name), h('span', { class: 'sep', 'aria-hidden': 'true' }, ' › ')],
     );
     fill(crumbs, parts.length ? parts : h('span', null, '\u00a0'));
-  });
+  }).catch(fail);
 
   overdueP.then((p) => {
     if (gone()) return;
@@ -209,9 +220,14 @@ export async function render(main, ctx) {
         ),
       ),
     );
-  });
+  }).catch(fail);
 
-  const ec = await ecP;
+  let ec;
+  try {
+    ec = await ecP;
+  } catch (e) {
+    return fail(e);
+  }
   if (gone()) return;
   const p = palette();
 
@@ -238,7 +254,7 @@ export async function render(main, ctx) {
         { name: '整改率', type: 'line', yAxisIndex: 1, smooth: true, data: s.rows.map((r) => +(r.rectification_rate * 100).toFixed(1)) },
       ],
     });
-  });
+  }).catch(fail);
 
   // ---------- children breakdown
   childStatsP.then((s) => {
@@ -268,7 +284,7 @@ export async function render(main, ctx) {
       const r = rows[e.dataIndex];
       if (r) ctx.navigate(base + qs({ region: r.key }));
     });
-  });
+  }).catch(fail);
 
   // ---------- domains
   domainP.then((s) => {
@@ -284,19 +300,26 @@ export async function render(main, ctx) {
       animation: !screen,
       color: p.series,
       tooltip: { trigger: 'item', formatter: '{b}：{c}（{d}%）' },
+      legend: { type: 'scroll', bottom: 0, textStyle: { color: p.muted }, pageTextStyle: { color: p.muted } },
       series: [
         {
           type: 'pie',
-          radius: ['42%', '70%'],
-          label: { color: p.muted, formatter: '{b}' },
+          radius: ['38%', '62%'],
+          center: ['50%', '44%'],
+          label: { show: false },
           data: rows.map((r) => ({ name: r.label, value: r.found })),
         },
       ],
     });
-  });
+  }).catch(fail);
 
   // ---------- the map
-  const [layers, children, self, childStats] = await Promise.all([layersP, childrenP, selfP, childStatsP]);
+  let layers, children, self, childStats;
+  try {
+    [layers, children, self, childStats] = await Promise.all([layersP, childrenP, selfP, childStatsP]);
+  } catch (e) {
+    return fail(e);
+  }
   if (gone()) return;
   const leaf = !children.some((r) => r.geometry);
   const shapes = leaf ? [self] : children;
@@ -396,7 +419,10 @@ export async function render(main, ctx) {
     },
     series,
   });
-  map.on('finished', () => (main.dataset.map = 'ready'));
+  // Ripples animate forever, so "finished" may never come: the first frame counts.
+  map.on('rendered', () => {
+    if (!main.dataset.map) main.dataset.map = 'ready';
+  });
   map.on('click', (e) => {
     if (e.componentType === 'geo') {
       const code = codeOf[e.name];
