@@ -6,6 +6,7 @@ mod bench;
 mod bench_calc;
 mod bench_classify;
 mod bench_ledger;
+mod bench_pdf;
 mod bench_reports;
 mod config;
 mod ledger;
@@ -161,6 +162,13 @@ enum BenchCommand {
     Classify {
         /// Seconds per phase.
         #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Enforcement-document PDF rendering on one thread (a two-page 责令限期整改指令书 with 10
+    /// findings), against building its layout alone and serialising it as JSON in the same run.
+    Pdf {
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
     /// Standards-calculator throughput on one thread (GB 18218 with 20 substances, GB/T 50107
@@ -412,6 +420,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Bench { command: BenchCommand::Classify { seconds } } => bench_classify::run(seconds),
         Command::Bench { command: BenchCommand::Calc { seconds } } => bench_calc::run(seconds),
+        Command::Bench { command: BenchCommand::Pdf { seconds } } => bench_pdf::run(seconds),
         Command::Restore { db, from } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
             ensure_data_dir(&cfg)?;

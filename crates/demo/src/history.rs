@@ -1,7 +1,7 @@
 //! Two years of hazard history for the demo city: reports from every
 //! channel, classified, graded, dispatched and driven through the lifecycle
 //! state machine of `anjian_domain::hazard` (every event is a valid
-//! transition at its time), ending at [`crate::TODAY`]. Deterministic: the
+//! transition at its time), ending at [`crate::today`]. Deterministic: the
 //! same city and seed give the same history.
 //!
 //! What is realistic about it, so that statistics, rankings and forecasts
@@ -48,7 +48,7 @@ pub const PLANTED_PROBABILITY: f64 = 0.5;
 pub struct HistorySpec {
     /// Hazards in all (planted companions included).
     pub hazards: usize,
-    /// Months back from `TODAY`.
+    /// Calendar months back from [`crate::today`] (the current one included).
     pub months: u32,
 }
 
@@ -67,10 +67,11 @@ pub struct HistoryItem {
     pub plan: Option<Plan>,
 }
 
-/// Epoch ms of `TODAY` 09:00 in Shanghai: the history ends here.
+/// Epoch ms of the start of [`crate::today`] in Shanghai: the history ends
+/// here, always in the past.
 pub fn history_end_ms() -> i64 {
-    let d: jiff::civil::Date = crate::TODAY.parse().expect("TODAY is a date");
-    d.at(9, 0, 0, 0).in_tz("Asia/Shanghai").expect("bundled tzdb").timestamp().as_millisecond()
+    let d: jiff::civil::Date = crate::today().parse().expect("today() is a date");
+    d.at(0, 0, 0, 0).in_tz("Asia/Shanghai").expect("bundled tzdb").timestamp().as_millisecond()
 }
 
 /// Domain weights per industry (public reports use `public`).
@@ -316,9 +317,14 @@ pub fn history(city: &DemoCity, seed: u64, spec: HistorySpec) -> History<'_> {
         .collect();
     let grid_bbox = city.grids().map(|g| (g.code.as_str(), g.bbox)).collect();
     // Month quotas: calendar volume × slow growth.
-    let end_date: jiff::civil::Date = crate::TODAY.parse().expect("TODAY is a date");
-    // Calendar months: the current one runs up to the end of the history.
-    let first = end_date.first_of_month();
+    // Calendar months: the last one is the month of the history's last day
+    // (yesterday), running up to the end of the history.
+    let last_day = jiff::Timestamp::from_millisecond(end - 1)
+        .expect("valid instant")
+        .in_tz("Asia/Shanghai")
+        .expect("bundled tzdb")
+        .date();
+    let first = last_day.first_of_month();
     let ms = |d: jiff::civil::Date| {
         d.at(0, 0, 0, 0).in_tz("Asia/Shanghai").expect("bundled tzdb").timestamp().as_millisecond()
     };

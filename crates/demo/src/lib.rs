@@ -20,8 +20,32 @@ pub const DEMO_PASSWORD: &str = "anjian-demo-2026";
 pub const CITY_CODE: &str = "379900";
 /// The city's bounding box `[min_lon, min_lat, max_lon, max_lat]` (WGS-84).
 pub const CITY_BBOX: [f64; 4] = [117.90, 36.60, 118.30, 36.90];
-/// "Today" for the generated data (licence expiry, project dates).
-pub const TODAY: &str = "2026-11-25";
+/// "Today" for the generated data (licence expiry, project dates, the end of
+/// the hazard history): the current date in Shanghai, fixed once per process
+/// so one run generates one consistent city. `ANJIAN_DEMO_TODAY=YYYY-MM-DD`
+/// pins it (to reproduce a dataset exactly). The generator is deterministic
+/// for a given seed and date.
+pub fn today() -> &'static str {
+    static TODAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TODAY.get_or_init(|| {
+        if let Ok(d) = std::env::var("ANJIAN_DEMO_TODAY")
+            && d.parse::<jiff::civil::Date>().is_ok()
+        {
+            return d;
+        }
+        jiff::Timestamp::now().in_tz("Asia/Shanghai").expect("bundled tzdb").date().to_string()
+    })
+}
+
+/// The civil date of [`today`].
+fn today_date() -> jiff::civil::Date {
+    today().parse().expect("today() is a date")
+}
+
+/// The year of [`today`].
+fn this_year() -> i32 {
+    i32::from(today_date().year())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoSize {
@@ -264,6 +288,11 @@ impl Gen {
     fn phone(&mut self) -> String {
         format!("1{}{:09}", self.rng.random_range(3..10), self.rng.random_range(0..1_000_000_000u32))
     }
+    /// A date `from..=to` days after today (negative: before).
+    fn date_near(&mut self, from: i64, to: i64) -> String {
+        let days = self.rng.random_range(from..=to);
+        today_date().checked_add(jiff::Span::new().days(days)).expect("date in range").to_string()
+    }
     fn date(&mut self, from_year: i32, to_year: i32) -> String {
         format!(
             "{}-{:02}-{:02}",
@@ -308,14 +337,14 @@ fn region(code: String, parent: Option<&str>, name: String, level: &str, b: [f64
 }
 
 /// Keeps a project's start date consistent with its status: a planned
-/// project starts after [`TODAY`], any other started on or before it. Moves
+/// project starts after [`today`], any other started on or before it. Moves
 /// the drawn date by whole years so the random stream is unchanged.
 fn project_start(drawn: String, status: &str) -> String {
     let year: i32 = drawn[..4].parse().expect("YYYY-MM-DD");
     let rest = &drawn[4..];
     if status == "planned" {
-        if drawn.as_str() <= TODAY { format!("{}{rest}", TODAY[..4].parse::<i32>().expect("year") + 1) } else { drawn }
-    } else if drawn.as_str() > TODAY {
+        if drawn.as_str() <= today() { format!("{}{rest}", this_year() + 1) } else { drawn }
+    } else if drawn.as_str() > today() {
         format!("{}{rest}", year - 1)
     } else {
         drawn
@@ -407,16 +436,16 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             let roll: f64 = g.rng.random();
             // ~8 % expired, ~6 % expiring within two months, the rest valid.
             let expires_on = if roll < 0.08 {
-                g.date(2024, 2025)
+                g.date_near(-700, -1)
             } else if roll < 0.14 {
-                format!("{}-{:02}", *g.pick(&["2026-12", "2027-01"]), g.rng.random_range(1..=28))
+                g.date_near(1, 60)
             } else {
-                g.date(2027, 2029)
+                g.date_near(61, 3 * 365 - 30)
             };
             // Three-year licences; one that would be issued after today was
             // issued a year earlier (a four-year term) instead.
             let mut issued_year: i32 = expires_on[..4].parse::<i32>().unwrap_or(2027) - 3;
-            if format!("{issued_year}{}", &expires_on[4..]).as_str() > TODAY {
+            if format!("{issued_year}{}", &expires_on[4..]).as_str() > today() {
                 issued_year -= 1;
             }
             licences.push(Licence {
@@ -501,7 +530,7 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
             builder_id: enterprises[builder].id.clone(),
             contractor_id: enterprises[contractor].id.clone(),
             supervisor_id: enterprises[supervisor].id.clone(),
-            start_on: project_start(g.date(2024, 2026), status),
+            start_on: project_start(g.date(this_year() - 2, this_year()), status),
             status: status.into(),
         });
     }
@@ -531,7 +560,7 @@ pub fn generate(seed: u64, size: DemoSize) -> DemoCity {
                     vec![Certificate {
                         kind: format!("特种作业操作证（{c}）"),
                         number: format!("T{}", &id_number.expose()[..17]),
-                        expires_on: g.date(2025, 2031),
+                        expires_on: g.date(this_year() - 1, this_year() + 5),
                     }]
                 })
                 .unwrap_or_default();
@@ -646,7 +675,7 @@ mod tests {
             assert!(city.users.iter().any(|u| u.role == role), "{role:?}");
         }
         let expired =
-            city.enterprises.iter().flat_map(|e| &e.licences).filter(|l| l.expires_on.as_str() < TODAY).count();
+            city.enterprises.iter().flat_map(|e| &e.licences).filter(|l| l.expires_on.as_str() < today()).count();
         assert!(expired > 50, "some licences are overdue: {expired}");
     }
 
@@ -711,11 +740,11 @@ mod tests {
         for seed in [2026, 9, 11] {
             let city = generate(seed, DemoSize::Standard);
             for l in city.enterprises.iter().flat_map(|e| &e.licences) {
-                assert!(l.issued_on.as_str() <= TODAY && l.issued_on < l.expires_on, "{l:?}");
+                assert!(l.issued_on.as_str() <= today() && l.issued_on < l.expires_on, "{l:?}");
                 assert!(l.number.contains(&format!("〔{}〕", &l.issued_on[..4])), "{l:?}");
             }
             for p in &city.projects {
-                assert_eq!(p.status == "planned", p.start_on.as_str() > TODAY, "{} {} {}", p.id, p.status, p.start_on);
+                assert_eq!(p.status == "planned", p.start_on.as_str() > today(), "{} {} {}", p.id, p.status, p.start_on);
             }
             let mut seen = std::collections::HashSet::new();
             assert!(city.people.iter().all(|p| seen.insert(&p.id_number)), "seed {seed}");

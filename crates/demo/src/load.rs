@@ -237,7 +237,7 @@ pub fn banner(s: &Summary) -> String {
         s.people
     ));
     if s.hazards > 0 {
-        out.push_str(&format!("隐患历史 {} 条（近 24 个月，截至 {}）。\n", s.hazards, crate::TODAY));
+        out.push_str(&format!("隐患历史 {} 条（近 24 个月，截至 {}）。\n", s.hazards, crate::today()));
     }
     out.push_str(&format!("演示账号（密码均为 {}）:\n", crate::DEMO_PASSWORD));
     for (u, role, scope) in &s.logins {

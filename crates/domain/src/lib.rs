@@ -7,6 +7,7 @@ pub mod error;
 pub mod geo;
 pub mod hazard;
 pub mod ids;
+pub mod inspection;
 pub mod monitor;
 pub mod registry;
 pub mod role;

@@ -62,8 +62,17 @@ both_backends! {
         let regions = v["regions"].as_array().unwrap();
         assert!(regions.len() > 1, "the city and its districts: {v}");
         let total = &regions[0];
-        assert_eq!(total["history"].as_array().unwrap().len(), 23, "24 months back, less the partial first month: {total}");
-        assert!(total["history"][0]["count"].as_f64().unwrap() > 300.0, "no partial month at the start: {total}");
+        // The history covers 24 calendar months up to yesterday; the forecast
+        // uses the complete months before the current one.
+        let history = total["history"].as_array().unwrap();
+        let this_month = anjian_app::time::today_local(anjian_store::now_ms())[..7].to_string();
+        let previous = {
+            let (y, m): (i32, i32) = (this_month[..4].parse().unwrap(), this_month[5..].parse().unwrap());
+            if m == 1 { format!("{:04}-12", y - 1) } else { format!("{y:04}-{:02}", m - 1) }
+        };
+        assert!((23..=24).contains(&history.len()), "24 months back, less a partial first or current month: {total}");
+        assert_eq!(history.last().unwrap()["month"], previous.as_str(), "up to the last complete month: {total}");
+        assert!(history[0]["count"].as_f64().unwrap() > 300.0, "no partial month at the start: {total}");
         assert_eq!(total["forecast"].as_array().unwrap().len(), 3);
         for f in total["forecast"].as_array().unwrap() {
             let (lo, x, hi) = (f["lower"].as_f64().unwrap(), f["value"].as_f64().unwrap(), f["upper"].as_f64().unwrap());
