@@ -12,5 +12,8 @@ mod hazards;
 mod history;
 mod ledger;
 mod lifecycle;
+mod live;
 mod monitoring;
+mod one_map;
+mod pages;
 mod risk;

@@ -1,4 +1,4 @@
-// ECharts (vendored, /assets/vendor/echarts-6.1.0/) loaded on demand, and
+// ECharts (vendored under assets/vendor/echarts) loaded on demand, and
 // chart colours taken from the page's CSS variables (light and 大屏 themes).
 
 const ECHARTS_URL = '/assets/vendor/echarts-6.1.0/echarts.min.js';
