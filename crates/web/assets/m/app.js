@@ -3,7 +3,9 @@
 // and save into the outbox. The outbox syncs whenever the network is there,
 // each inspection with its own Idempotency-Key, and shows where each stands.
 
-import { h, fill, field, formAlert, showErrors, clearErrors, toast } from '/assets/app/js/dom.js';
+import { h, fill, field, formAlert, showErrors, clearErrors, toast, skipLinks } from '/assets/app/js/dom.js';
+
+skipLinks();
 import { idb, meta, call, setCsrf, draft, outbox, enqueue, syncAll, HttpError } from './outbox.js';
 
 const main = document.getElementById('main');

@@ -3,7 +3,9 @@
 // create two); the answer is the tracking code.
 
 import { ApiError } from '/assets/app/js/api.js';
-import { h, fill, showErrors, clearErrors, uuid } from '/assets/app/js/dom.js';
+import { h, fill, showErrors, clearErrors, uuid, skipLinks } from '/assets/app/js/dom.js';
+
+skipLinks();
 
 const form = document.getElementById('report');
 const photos = document.getElementById('photos');

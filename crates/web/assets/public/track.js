@@ -1,7 +1,9 @@
 // Follow a public report by its tracking code: its state and the public
 // steps (never who handled it or their notes).
 
-import { h, fill, fmtTime } from '/assets/app/js/dom.js';
+import { h, fill, fmtTime, skipLinks } from '/assets/app/js/dom.js';
+
+skipLinks();
 
 const form = document.getElementById('track');
 const input = document.getElementById('code');

@@ -132,3 +132,15 @@ export function panel(title, ...body) {
   const id = 'p-' + Math.random().toString(36).slice(2, 8);
   return h('section', { class: 'panel', 'aria-labelledby': id }, h('h2', { id }, title), ...body);
 }
+
+/** Skip links move focus to their target (not every browser does on its own). */
+export function skipLinks() {
+  for (const a of document.querySelectorAll('a.skip[href^="#"]')) {
+    a.addEventListener('click', (e) => {
+      const t = document.getElementById(a.getAttribute('href').slice(1));
+      if (!t) return;
+      e.preventDefault();
+      t.focus();
+    });
+  }
+}

@@ -3,7 +3,9 @@
 // without reloading the page).
 
 import { api, setCsrf, ApiError } from './api.js';
-import { h, fill } from './dom.js';
+import { h, fill, skipLinks } from './dom.js';
+
+skipLinks();
 import { isRegulator } from './labels.js';
 
 const ROUTES = [
@@ -172,6 +174,7 @@ async function route() {
 
 function sameApp(a) {
   if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return false;
+  if (a.getAttribute('href').startsWith('#')) return false; // in-page (the skip link)
   return ROUTES.some((r) => r.re.test(a.pathname));
 }
 

@@ -183,6 +183,7 @@ export async function render(main, ctx) {
     set('overdue', fmtNum(t.overdue));
     windowNote.textContent = `统计区间：${s.since.slice(0, 10)} 至 ${s.until.slice(0, 10)}`;
     main.dataset.figures = 'ready';
+    performance.mark('anjian:figures');
   }).catch(fail);
 
   selfP.then((r) => {
@@ -421,7 +422,9 @@ export async function render(main, ctx) {
   });
   // Ripples animate forever, so "finished" may never come: the first frame counts.
   map.on('rendered', () => {
-    if (!main.dataset.map) main.dataset.map = 'ready';
+    if (main.dataset.map) return;
+    main.dataset.map = 'ready';
+    performance.mark('anjian:map');
   });
   map.on('click', (e) => {
     if (e.componentType === 'geo') {
