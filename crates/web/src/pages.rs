@@ -111,26 +111,30 @@ fn find(path: &str) -> Option<usize> {
     ASSETS.iter().position(|a| a.path == path)
 }
 
-fn etag(i: usize) -> &'static HeaderValue {
-    DERIVED[i].etag.get_or_init(|| {
+fn etag_of(d: &'static Derived, bytes: &[u8]) -> &'static HeaderValue {
+    d.etag.get_or_init(|| {
         use sha2::Digest;
-        let d = sha2::Sha256::digest(ASSETS[i].bytes);
-        HeaderValue::from_str(&format!("\"{}\"", hex::encode(&d[..12]))).unwrap_or(HeaderValue::from_static("\"0\""))
+        let h = sha2::Sha256::digest(bytes);
+        HeaderValue::from_str(&format!("\"{}\"", hex::encode(&h[..12]))).unwrap_or(HeaderValue::from_static("\"0\""))
+    })
+}
+
+fn gzip_of(d: &'static Derived, bytes: &[u8]) -> &'static [u8] {
+    d.gzip.get_or_init(|| {
+        use std::io::Write;
+        let mut enc = libflate::gzip::Encoder::new(Vec::with_capacity(bytes.len() / 3)).expect("gzip header");
+        enc.write_all(bytes).expect("in-memory write");
+        enc.finish().into_result().expect("in-memory gzip")
     })
 }
 
 /// The gzip body: a committed `<path>.gz` (`gzip -9`, for the large vendor
 /// files) or compressed here once.
 fn gzip(i: usize) -> &'static [u8] {
-    if let Some(pre) = find(&format!("{}.gz", ASSETS[i].path)) {
-        return ASSETS[pre].bytes;
+    match find(&format!("{}.gz", ASSETS[i].path)) {
+        Some(pre) => ASSETS[pre].bytes,
+        None => gzip_of(&DERIVED[i], ASSETS[i].bytes),
     }
-    DERIVED[i].gzip.get_or_init(|| {
-        use std::io::Write;
-        let mut enc = libflate::gzip::Encoder::new(Vec::with_capacity(ASSETS[i].bytes.len() / 3)).expect("gzip header");
-        enc.write_all(ASSETS[i].bytes).expect("in-memory write");
-        enc.finish().into_result().expect("in-memory gzip")
-    })
 }
 
 fn accepts_gzip(h: &HeaderMap) -> bool {
@@ -187,24 +191,56 @@ fn serve(i: usize, headers: &HeaderMap, cache: &'static str) -> Response {
     if let Some(res) = dev_file(a.path) {
         return res;
     }
-    let tag = etag(i);
+    respond(a.path, a.bytes, etag_of(&DERIVED[i], a.bytes), || gzip(i), headers, cache)
+}
+
+fn respond(
+    path: &str,
+    bytes: &'static [u8],
+    tag: &'static HeaderValue,
+    gz: impl FnOnce() -> &'static [u8],
+    headers: &HeaderMap,
+    cache: &'static str,
+) -> Response {
     let mut res = if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == tag) {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if compressible(a.path) && accepts_gzip(headers) {
-        ([(header::CONTENT_ENCODING, "gzip")], gzip(i)).into_response()
+    } else if compressible(path) && accepts_gzip(headers) {
+        ([(header::CONTENT_ENCODING, "gzip")], gz()).into_response()
     } else {
-        a.bytes.into_response()
+        bytes.into_response()
     };
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime_of(a.path)));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime_of(path)));
     h.insert(header::ETAG, tag.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if a.path.ends_with(".html") {
+    if path.ends_with(".html") {
         page_headers(&mut res);
     }
     res
 }
+
+/// The modules the dashboard needs, hinted in its shell so they download
+/// with `main.js` instead of one after another (ECharts too).
+const DASHBOARD_PRELOADS: &[&str] = &[
+    "<link rel=\"modulepreload\" href=\"/assets/app/js/pages/dashboard.js\">",
+    "<link rel=\"modulepreload\" href=\"/assets/app/js/charts.js\">",
+    "<link rel=\"modulepreload\" href=\"/assets/app/js/live.js\">",
+    "<link rel=\"modulepreload\" href=\"/assets/app/js/widgets.js\">",
+    "<link rel=\"preload\" as=\"script\" href=\"/assets/vendor/echarts-6.1.0/echarts.min.js\">",
+];
+
+/// `/dashboard` and `/screen`: the app shell with [`DASHBOARD_PRELOADS`].
+fn dashboard_shell() -> &'static [u8] {
+    static SHELL: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        let base = std::str::from_utf8(ASSETS[find("app/index.html").expect("shell")].bytes).expect("utf-8 shell");
+        let anchor = "<script type=\"module\"";
+        base.replacen(anchor, &format!("{}\n{anchor}", DASHBOARD_PRELOADS.join("\n")), 1).into_bytes()
+    });
+    &SHELL
+}
+
+static DASHBOARD_DERIVED: Derived = Derived { etag: OnceLock::new(), gzip: OnceLock::new() };
 
 fn serve_path(path: &str, headers: &HeaderMap) -> Response {
     match find(path) {
@@ -231,7 +267,11 @@ async fn asset(Path(rest): Path<String>, headers: HeaderMap) -> Response {
     serve_path(&rest, &headers)
 }
 
-async fn app_shell(headers: HeaderMap) -> Response {
+async fn app_shell(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    if matches!(uri.path(), "/dashboard" | "/screen") && dev_file("app/index.html").is_none() {
+        let b = dashboard_shell();
+        return respond("app/index.html", b, etag_of(&DASHBOARD_DERIVED, b), || gzip_of(&DASHBOARD_DERIVED, b), &headers, "no-cache");
+    }
     serve_path("app/index.html", &headers)
 }
 
@@ -323,6 +363,18 @@ mod tests {
         let j = find("app/app.css").unwrap();
         assert!(gzip(j).len() < ASSETS[j].bytes.len() / 2);
         assert_eq!(gunzip(gzip(j)), ASSETS[j].bytes);
+    }
+
+    #[test]
+    fn the_dashboard_shell_preloads_its_modules_and_echarts() {
+        let shell = std::str::from_utf8(dashboard_shell()).unwrap();
+        for p in DASHBOARD_PRELOADS {
+            assert!(shell.contains(p), "{p}");
+            let url = p.split("href=\"").nth(1).unwrap().split('"').next().unwrap();
+            let path = url.trim_start_matches("/assets/").replace("echarts-6.1.0", "echarts");
+            assert!(find(&path).is_some(), "{url} is embedded");
+        }
+        assert!(shell.find("modulepreload\" href=\"/assets/app/js/pages/dashboard.js").unwrap() < shell.find("main.js").unwrap());
     }
 
     #[test]

@@ -22,7 +22,7 @@ export function deadlineText(hz) {
   if (!hz.deadline_ms) return '未设期限';
   const d = daysLeft(hz.deadline_ms);
   if (hz.overdue) return `已超期 ${Math.max(1, -d)} 天`;
-  if (['closed', 'dismissed'].includes(hz.state)) return '期限 ' + fmtTime(hz.deadline);
+  if (['closed', 'dismissed'].includes(hz.state)) return '已办结';
   return d <= 0 ? '今日到期' : `剩余 ${d} 天`;
 }
 

@@ -245,7 +245,7 @@ export async function render(main, ctx) {
       ['区域', region ? region.name : hz.region_code],
       ['责任企业', ent ? h('a', { href: '/enterprises/' + encodeURIComponent(ent.id) }, ent.name) : '尚未确定'],
       ['上报时间', fmtTime(hz.reported_at)],
-      ['整改期限', hz.deadline ? `${fmtTime(hz.deadline)}（${deadlineText(hz)}）` : '—'],
+      ['整改期限', hz.deadline ? fmtTime(hz.deadline) + (['closed', 'dismissed'].includes(hz.state) ? '' : `（${deadlineText(hz)}）`) : '—'],
       hz.extension_requested_until ? ['申请延期至', fmtTime(hz.extension_requested_until)] : null,
       hz.escalation_level ? ['超期升级', `已升级 ${hz.escalation_level} 级`] : null,
       hz.closed_at ? ['销号时间', fmtTime(hz.closed_at)] : null,
