@@ -109,21 +109,18 @@ pub async fn layers(app: &App, caller: &Caller, p: &LayersParams) -> Result<MapL
     let scope = &caller.scope;
     let hazards =
         if want("hazards") { map::open_hazards(&mut c, scope, prefix, now, LAYER_LIMIT).await? } else { vec![] };
-    let enterprises = if want("enterprises") { map::enterprises(&mut c, scope, prefix, LAYER_LIMIT).await? } else { vec![] };
+    let enterprises =
+        if want("enterprises") { map::enterprises(&mut c, scope, prefix, LAYER_LIMIT).await? } else { vec![] };
     let devices = if want("devices") { map::devices(&mut c, scope, prefix, LAYER_LIMIT).await? } else { vec![] };
     let alarms = if want("alarms") { map::open_alarms(&mut c, scope, prefix, LAYER_LIMIT).await? } else { vec![] };
     use serde_json::json;
     Ok(MapLayers {
         region: path.last().map(|r| RegionRef { code: r.code.clone(), name: r.name.clone(), level: r.level.clone() }),
         path,
-        hazards: layer(
-            hazards,
-            vec!["lon", "lat", "id", "code", "grade", "state", "overdue", "enterprise_id"],
-            |h| {
-                let overdue = h.state != "reported" && h.deadline_ms.is_some_and(|d| d < now);
-                json!([h.lon, h.lat, h.id, h.code, h.grade, h.state, overdue, h.enterprise_id])
-            },
-        ),
+        hazards: layer(hazards, vec!["lon", "lat", "id", "code", "grade", "state", "overdue", "enterprise_id"], |h| {
+            let overdue = h.state != "reported" && h.deadline_ms.is_some_and(|d| d < now);
+            json!([h.lon, h.lat, h.id, h.code, h.grade, h.state, overdue, h.enterprise_id])
+        }),
         enterprises: layer(enterprises, vec!["lon", "lat", "id", "name", "industry", "industry_label"], |e| {
             let label = anjian_domain::registry::industry_label("industry", &e.industry).unwrap_or("");
             json!([e.lon, e.lat, e.id, e.name, e.industry, label])

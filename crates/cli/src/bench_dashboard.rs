@@ -37,9 +37,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let backend = db.backend();
     let app = App::new(db, Secrets::from_key(&[42; 32]));
     let t = std::time::Instant::now();
-    anjian_demo::load::ensure_loaded(&app, 2026, anjian_demo::DemoSize::Standard).await.map_err(|e| anyhow::anyhow!(e))?;
+    anjian_demo::load::ensure_loaded(&app, 2026, anjian_demo::DemoSize::Standard)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     println!("standard demo city ready in {:.1} s ({})", t.elapsed().as_secs_f64(), backend.as_str());
-    let router = anjian_web::router_with(app.clone(), anjian_web::WebOptions { cookie_secure: false, ..Default::default() });
+    let router =
+        anjian_web::router_with(app.clone(), anjian_web::WebOptions { cookie_secure: false, ..Default::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -56,12 +59,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let r: Value = serde_json::from_slice(out.stdout.trim_ascii()).context("bench.mjs 输出不是 JSON")?;
     let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    let (fig, map, reference) = (ms(&r["figures_ms"]["median"]), ms(&r["map_ms"]["median"]), ms(&r["reference_api_ms"]["median"]));
+    let (fig, map, reference) =
+        (ms(&r["figures_ms"]["median"]), ms(&r["map_ms"]["median"]), ms(&r["reference_api_ms"]["median"]));
     println!("cold loads of {} as {} at 1920×1080, {} runs (median)", r["path"], r["user"], r["runs"]);
     println!("  key figures visible   {fig:>7.0} ms   {:?}", r["figures_ms"]["all"]);
     println!("  map drawn             {map:>7.0} ms   {:?}", r["map_ms"]["all"]);
-    println!("  reference: the same API requests in parallel, no rendering {reference:.0} ms → map / reference {:.2}", map / reference);
-    println!("  warm reload: figures {:.0} ms, map {:.0} ms, {} transferred", ms(&r["warm"]["figures_ms"]), ms(&r["warm"]["map_ms"]), kb(&r["warm"]["transfer"]));
+    println!(
+        "  reference: the same API requests in parallel, no rendering {reference:.0} ms → map / reference {:.2}",
+        map / reference
+    );
+    println!(
+        "  warm reload: figures {:.0} ms, map {:.0} ms, {} transferred",
+        ms(&r["warm"]["figures_ms"]),
+        ms(&r["warm"]["map_ms"]),
+        kb(&r["warm"]["transfer"])
+    );
     println!("page weight of a cold load (transferred / decoded):");
     if let Some(by) = r["weight"]["by_type"].as_object() {
         for (k, v) in by {
@@ -69,7 +81,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let total = &r["weight"]["total"];
-    println!("  {:<10} {:>3} requests {:>10} / {:>10}", "total", total["requests"], kb(&total["transfer"]), kb(&total["body"]));
+    println!(
+        "  {:<10} {:>3} requests {:>10} / {:>10}",
+        "total",
+        total["requests"],
+        kb(&total["transfer"]),
+        kb(&total["body"])
+    );
     if let Some(api) = r["weight"]["api"].as_array() {
         println!("API responses of the first load:");
         for a in api {

@@ -392,9 +392,12 @@ mod tests {
         let pending = run(&[(Event::Dispatch { deadline_ms: NOW + 7 * DAY }, Party::Regulator)]).unwrap();
         assert_eq!(actions_for(&pending, Party::Enterprise, NOW), ["start", "dispute", "request_extension"]);
         assert_eq!(actions_for(&pending, Party::Regulator, NOW), ["start", "reassign"]);
-        let asked = transition(&pending, &Event::RequestExtension { until_ms: NOW + 9 * DAY }, Party::Enterprise, NOW)
-            .unwrap();
-        assert_eq!(actions_for(&asked, Party::Regulator, NOW), ["start", "reassign", "approve_extension", "refuse_extension"]);
+        let asked =
+            transition(&pending, &Event::RequestExtension { until_ms: NOW + 9 * DAY }, Party::Enterprise, NOW).unwrap();
+        assert_eq!(
+            actions_for(&asked, Party::Regulator, NOW),
+            ["start", "reassign", "approve_extension", "refuse_extension"]
+        );
         assert_eq!(actions_for(&asked, Party::Enterprise, NOW), ["start", "dispute"]);
         assert_eq!(actions_for(&HazardStatus::new(), Party::Enterprise, NOW), Vec::<&str>::new());
         assert_eq!(actions_for(&HazardStatus::new(), Party::Regulator, NOW), ["dispatch", "dismiss"]);

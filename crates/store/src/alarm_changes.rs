@@ -74,7 +74,11 @@ mod tests {
         let ms = 1_764_000_000_123;
         let floor = id_floor(ms);
         assert_eq!(id_time_ms(&floor), Some(ms));
-        let at = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, (ms / 1000) as u64, (ms % 1000) as u32 * 1_000_000));
+        let at = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            (ms / 1000) as u64,
+            (ms % 1000) as u32 * 1_000_000,
+        ));
         let later = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, (ms / 1000) as u64 + 1, 0));
         let earlier = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, (ms / 1000) as u64 - 1, 0));
         assert!(floor.as_str() <= at.to_string().as_str());

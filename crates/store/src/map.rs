@@ -103,7 +103,12 @@ pub async fn enterprises(
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 
-pub async fn devices(c: &mut AnyConnection, scope: &Scope, prefix: Option<&str>, limit: i64) -> Result<Vec<DevicePoint>> {
+pub async fn devices(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    prefix: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DevicePoint>> {
     let mut f = within(scope, prefix, "region_code", "enterprise_id");
     f.and_raw("lon IS NOT NULL AND lat IS NOT NULL");
     let sql = format!(
@@ -114,7 +119,12 @@ pub async fn devices(c: &mut AnyConnection, scope: &Scope, prefix: Option<&str>,
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 
-pub async fn open_alarms(c: &mut AnyConnection, scope: &Scope, prefix: Option<&str>, limit: i64) -> Result<Vec<AlarmPoint>> {
+pub async fn open_alarms(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    prefix: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AlarmPoint>> {
     let mut f = within(scope, prefix, "a.region_code", "a.enterprise_id");
     f.and_raw("a.open_key IS NOT NULL");
     let sql = format!(

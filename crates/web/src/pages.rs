@@ -167,9 +167,7 @@ fn page_headers(res: &mut Response) {
 /// rebuilding. Release builds always serve the embedded copies.
 #[cfg(debug_assertions)]
 fn dev_file(path: &str) -> Option<Response> {
-    if std::env::var_os("ANJIAN_DEV_ASSETS").is_none() {
-        return None;
-    }
+    std::env::var_os("ANJIAN_DEV_ASSETS")?;
     let bytes = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(path)).ok()?;
     let mut res = bytes.into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime_of(path)));
@@ -270,7 +268,14 @@ async fn asset(Path(rest): Path<String>, headers: HeaderMap) -> Response {
 async fn app_shell(uri: axum::http::Uri, headers: HeaderMap) -> Response {
     if matches!(uri.path(), "/dashboard" | "/screen") && dev_file("app/index.html").is_none() {
         let b = dashboard_shell();
-        return respond("app/index.html", b, etag_of(&DASHBOARD_DERIVED, b), || gzip_of(&DASHBOARD_DERIVED, b), &headers, "no-cache");
+        return respond(
+            "app/index.html",
+            b,
+            etag_of(&DASHBOARD_DERIVED, b),
+            || gzip_of(&DASHBOARD_DERIVED, b),
+            &headers,
+            "no-cache",
+        );
     }
     serve_path("app/index.html", &headers)
 }
@@ -302,8 +307,17 @@ async fn manifest(headers: HeaderMap) -> Response {
 /// The page routes and `/assets/…`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let mut r = Router::new();
-    for p in ["/", "/login", "/dashboard", "/screen", "/hazards", "/hazards/new", "/hazards/{id}", "/enterprises/{id}", "/inbox"]
-    {
+    for p in [
+        "/",
+        "/login",
+        "/dashboard",
+        "/screen",
+        "/hazards",
+        "/hazards/new",
+        "/hazards/{id}",
+        "/enterprises/{id}",
+        "/inbox",
+    ] {
         r = r.route(p, get(app_shell));
     }
     r.route("/report", get(report_page))
@@ -374,7 +388,10 @@ mod tests {
             let path = url.trim_start_matches("/assets/").replace("echarts-6.1.0", "echarts");
             assert!(find(&path).is_some(), "{url} is embedded");
         }
-        assert!(shell.find("modulepreload\" href=\"/assets/app/js/pages/dashboard.js").unwrap() < shell.find("main.js").unwrap());
+        assert!(
+            shell.find("modulepreload\" href=\"/assets/app/js/pages/dashboard.js").unwrap()
+                < shell.find("main.js").unwrap()
+        );
     }
 
     #[test]

@@ -77,7 +77,11 @@ pub async fn stream(
 }
 
 fn alarm_event(ch: &AlarmChangeView) -> Event {
-    Event::default().event("alarm").id(ch.event_id.clone()).json_data(ch).unwrap_or_else(|_| Event::default().comment("skipped"))
+    Event::default()
+        .event("alarm")
+        .id(ch.event_id.clone())
+        .json_data(ch)
+        .unwrap_or_else(|_| Event::default().comment("skipped"))
 }
 
 struct Listener {

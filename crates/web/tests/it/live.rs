@@ -28,8 +28,14 @@ struct Sse {
 }
 
 impl Stream {
-    async fn open(router: &axum::Router, token: &str, query: &str, last_id: Option<&str>) -> (StatusCode, Option<Stream>) {
-        let mut b = Request::get(format!("/api/v1/alarms/stream{query}")).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    async fn open(
+        router: &axum::Router,
+        token: &str,
+        query: &str,
+        last_id: Option<&str>,
+    ) -> (StatusCode, Option<Stream>) {
+        let mut b = Request::get(format!("/api/v1/alarms/stream{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
         if let Some(id) = last_id {
             b = b.header("last-event-id", id);
         }
@@ -95,8 +101,9 @@ async fn detector(env: &Env, token: &str, ent: &anjian_demo::Enterprise, name: &
         .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let id = d["id"].as_str().unwrap().to_string();
-    let (s, r) =
-        env.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), token, Some(json!({"template": "combustible_gas"}))).await;
+    let (s, r) = env
+        .call(Method::POST, &format!("/api/v1/devices/{id}/rules"), token, Some(json!({"template": "combustible_gas"})))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     (id, d["secret"].as_str().unwrap().to_string())
 }

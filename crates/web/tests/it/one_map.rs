@@ -114,7 +114,7 @@ both_backends! {
         let (s, v) = env.call(Method::POST, &format!("{uri}/actions"), &head, Some(json!({"action": "request_extension", "until": "2099-01-01"}))).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["my_actions"], json!(["start", "dispute"]), "one request at a time");
-        let (_, v) = env.call(Method::GET, &format!("/api/v1/hazards?enterprise_id=ent-00001"), &district, None).await;
+        let (_, v) = env.call(Method::GET, "/api/v1/hazards?enterprise_id=ent-00001", &district, None).await;
         assert_eq!(v["items"][0]["my_actions"], json!(["start", "reassign", "approve_extension", "refuse_extension"]));
 
         // The vocabularies the pages label their filters with.

@@ -68,7 +68,21 @@ fn quoted_after<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
 #[tokio::test]
 async fn every_page_and_file_is_served_from_the_binary_with_types_etags_and_gzip() {
     let env = Env::new(Backend::Sqlite).await;
-    for page in ["/", "/login", "/dashboard", "/screen", "/hazards", "/hazards/new", "/hazards/x1", "/enterprises/e1", "/inbox", "/report", "/track", "/track/ABCDEFGHJK", "/m/"] {
+    for page in [
+        "/",
+        "/login",
+        "/dashboard",
+        "/screen",
+        "/hazards",
+        "/hazards/new",
+        "/hazards/x1",
+        "/enterprises/e1",
+        "/inbox",
+        "/report",
+        "/track",
+        "/track/ABCDEFGHJK",
+        "/m/",
+    ] {
         let (s, h, body) = get(&env, page, &[]).await;
         assert_eq!(s, StatusCode::OK, "{page}");
         assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8", "{page}");
@@ -110,7 +124,12 @@ async fn every_page_and_file_is_served_from_the_binary_with_types_etags_and_gzip
         }
     }
     // Vendor files only under their version; unknown files are 404.
-    for url in ["/assets/vendor/echarts/echarts.min.js", "/assets/app/nope.js", "/assets/../Cargo.toml", "/assets/vendor/swagger-ui/x"] {
+    for url in [
+        "/assets/vendor/echarts/echarts.min.js",
+        "/assets/app/nope.js",
+        "/assets/../Cargo.toml",
+        "/assets/vendor/swagger-ui/x",
+    ] {
         let (s, _, _) = get(&env, url, &[]).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{url}");
     }
