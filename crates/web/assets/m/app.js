@@ -6,7 +6,7 @@
 import { h, fill, field, formAlert, showErrors, clearErrors, toast, skipLinks } from '/assets/app/js/dom.js';
 
 skipLinks();
-import { idb, meta, call, setCsrf, draft, outbox, enqueue, syncAll, HttpError } from './outbox.js';
+import { idb, meta, call, setCsrf, draft, outbox, enqueue, syncAll } from './outbox.js';
 
 const main = document.getElementById('main');
 const pill = document.getElementById('sync');
@@ -416,4 +416,3 @@ function checklist(entry, tpl) {
   sync();
 })().catch((e) => fill(main, h('p', { class: 'form-alert', role: 'alert' }, '启动失败：' + e.message)));
 
-export { HttpError };

@@ -5,6 +5,11 @@
 // own id as Idempotency-Key: a retry after a lost answer returns the same
 // inspection, never a second one.
 
+import { uuid } from '/assets/app/js/dom.js';
+import { request, setCsrf, ApiError } from '/assets/app/js/api.js';
+
+export { setCsrf, ApiError };
+
 const DB = 'anjian-m';
 const VERSION = 1;
 let dbP = null;
@@ -60,54 +65,16 @@ export const meta = {
 
 // ---------------------------------------------------------------- API
 
-export class HttpError extends Error {
-  constructor(status, body) {
-    const e = (body && body.error) || {};
-    super(e.message || `请求失败（${status}）`);
-    this.status = status;
-    this.field = e.field || null;
-  }
-}
-
-let csrf = null;
-export const setCsrf = (t) => (csrf = t);
-
-/** The JSON API with the session cookie; network failures throw
- * `offline` errors (status 0). */
-export async function call(path, { method = 'GET', body, headers = {} } = {}) {
-  const h = { Accept: 'application/json', ...headers };
-  let payload;
-  if (body instanceof Blob) {
-    payload = body;
-    h['Content-Type'] = body.type || 'application/octet-stream';
-  } else if (body !== undefined) {
-    payload = JSON.stringify(body);
-    h['Content-Type'] = 'application/json';
-  }
-  if (method !== 'GET' && csrf) h['X-CSRF-Token'] = csrf;
-  let res;
-  try {
-    res = await fetch('/api/v1/' + path, { method, body: payload, headers: h, credentials: 'same-origin', cache: 'no-store' });
-  } catch {
-    throw new HttpError(0, { error: { message: '网络不可用' } });
-  }
-  const text = await res.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!res.ok) throw new HttpError(res.status, data);
-  return { status: res.status, data };
-}
+/** The JSON API with the session cookie (and the CSRF token set with
+ * `setCsrf`): `{status, data}`, or an ApiError (status 0 offline). */
+export const call = (path, opts = {}) => request(path, { cache: 'no-store', ...opts });
 
 // ------------------------------------------------------------- outbox
 
 /** A new outbox entry (not yet saved). */
 export function draft({ enterprise, template, lat, lng, accuracy }) {
   return {
-    id: crypto.randomUUID(),
+    id: uuid(), // also the Idempotency-Key
     created_at: new Date().toISOString(),
     started_at: new Date().toISOString(),
     enterprise,

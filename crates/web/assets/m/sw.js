@@ -14,6 +14,7 @@ const SHELL_FILES = [
   '/assets/m/m.css',
   '/assets/app/app.css',
   '/assets/app/js/dom.js',
+  '/assets/app/js/api.js',
   '/assets/m/icon.svg',
   '/assets/m/icon-192.png',
 ];

@@ -18,9 +18,10 @@ export function setCsrf(token) {
   csrf = token || null;
 }
 
-/** Calls `path` (under /api/v1 unless absolute). `body`: an object (JSON),
- * a Blob/File (raw upload) or FormData. */
-export async function api(path, { method = 'GET', body, headers = {}, signal } = {}) {
+/** Calls `path` (under /api/v1 unless absolute) and resolves to
+ * `{status, data}`. `body`: an object (JSON), a Blob/File (raw upload) or
+ * FormData. Errors are ApiErrors (status 0 when the network failed). */
+export async function request(path, { method = 'GET', body, headers = {}, signal, cache } = {}) {
   const url = path.startsWith('/') ? path : '/api/v1/' + path;
   const h = { Accept: 'application/json', ...headers };
   let payload;
@@ -34,27 +35,33 @@ export async function api(path, { method = 'GET', body, headers = {}, signal } =
   if (method !== 'GET' && method !== 'HEAD' && csrf) h['X-CSRF-Token'] = csrf;
   let res;
   try {
-    res = await fetch(url, { method, body: payload, headers: h, credentials: 'same-origin', signal });
+    res = await fetch(url, { method, body: payload, headers: h, credentials: 'same-origin', signal, cache });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, { error: { code: 'network', message: '网络连接失败，请检查网络后重试' } });
   }
-  if (res.status === 204) return null;
-  const text = await res.text();
+  const text = res.status === 204 ? '' : await res.text();
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = null;
   }
-  if (!res.ok) {
-    const err = new ApiError(res.status, data);
-    if (res.status === 401 && !url.endsWith('/auth/login') && !url.endsWith('/auth/me')) {
+  if (!res.ok) throw new ApiError(res.status, data);
+  return { status: res.status, data };
+}
+
+/** As `request`, resolving to the data; a lost session sends the page to
+ * the login (and back here afterwards). */
+export async function api(path, opts = {}) {
+  try {
+    return (await request(path, opts)).data;
+  } catch (err) {
+    if (err.status === 401 && !path.endsWith('auth/login') && !path.endsWith('auth/me')) {
       location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
     }
     throw err;
   }
-  return data;
 }
 
 /** Query string from an object, skipping empty values. */

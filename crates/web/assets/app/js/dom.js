@@ -118,6 +118,23 @@ export function clearErrors(form) {
   }
 }
 
+/** Submits `form` through `send` (async): clears old errors, disables the
+ * button meanwhile, and shows an ApiError on the form. */
+export function onSubmit(form, button, send) {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    button.disabled = true;
+    try {
+      await send(new FormData(form));
+    } catch (err) {
+      showErrors(form, err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 export function formAlert() {
   return h('div', { class: 'form-alert', role: 'alert', tabindex: '-1', hidden: true });
 }

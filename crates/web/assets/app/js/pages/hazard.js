@@ -3,7 +3,7 @@
 // each a form whose errors come from the API's error JSON.
 
 import { api, qs, upload, ApiError } from '../api.js';
-import { h, fill, fmtTime, titled, field, formAlert, showErrors, clearErrors, toast, panel } from '../dom.js';
+import { h, fill, fmtTime, titled, field, formAlert, onSubmit, toast, panel } from '../dom.js';
 import { ACTIONS, isRegulator } from '../labels.js';
 import { stateBadge, gradeBadge, deadlineText } from '../widgets.js';
 import { minimap } from '../minimap.js';
@@ -91,26 +91,16 @@ function actionForm(hz, name, onDone) {
   const cancel = h('button', { type: 'button', class: 'link' }, '取消');
   cancel.addEventListener('click', () => form.remove());
   form.append(h('div', { class: 'actions' }, btn, cancel));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearErrors(form);
-    const d = new FormData(form);
+  onSubmit(form, btn, async (d) => {
     const body = { action: name };
     if (d.get('deadline_days')) body.deadline_days = Number(d.get('deadline_days'));
     if (d.get('enterprise_id')) body.enterprise_id = d.get('enterprise_id');
     if (d.get('until')) body.until = d.get('until');
     if (d.get('note')) body.note = d.get('note').trim();
-    btn.disabled = true;
-    try {
-      body.attachments = photos ? await uploadAll(photos.files()) : [];
-      const next = await api(`hazards/${encodeURIComponent(hz.id)}/actions`, { method: 'POST', body });
-      toast(`已${spec.label}：${next.state_label}`);
-      onDone();
-    } catch (err) {
-      showErrors(form, err);
-    } finally {
-      btn.disabled = false;
-    }
+    body.attachments = photos ? await uploadAll(photos.files()) : [];
+    const next = await api(`hazards/${encodeURIComponent(hz.id)}/actions`, { method: 'POST', body });
+    toast(`已${spec.label}：${next.state_label}`);
+    onDone();
   });
   return form;
 }
@@ -133,20 +123,11 @@ function classifyForm(hz, onDone) {
   const form = h('form', { class: 'action-form', novalidate: true, dataset: { action: 'classify' } }, h('h3', null, '确定隐患类别'), formAlert(), field('隐患类别', select));
   const btn = h('button', { type: 'submit', class: 'primary' }, '确定类别');
   form.append(h('div', { class: 'actions' }, btn));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearErrors(form);
-    if (!select.value) return showErrors(form, { field: 'taxonomy_item', message: '请选择隐患类别' });
-    btn.disabled = true;
-    try {
-      await api(`hazards/${encodeURIComponent(hz.id)}/classify`, { method: 'POST', body: { taxonomy_item: select.value } });
-      toast('已确定类别');
-      onDone();
-    } catch (err) {
-      showErrors(form, err);
-    } finally {
-      btn.disabled = false;
-    }
+  onSubmit(form, btn, async () => {
+    if (!select.value) throw Object.assign(new Error('请选择隐患类别'), { field: 'taxonomy_item' });
+    await api(`hazards/${encodeURIComponent(hz.id)}/classify`, { method: 'POST', body: { taxonomy_item: select.value } });
+    toast('已确定类别');
+    onDone();
   });
   return form;
 }
@@ -158,20 +139,10 @@ function planForm(hz, major, onDone) {
   form.append(field('治理时限', h('input', { name: 'deadline_on', type: 'date', value: plan.deadline_on || '' })));
   const btn = h('button', { type: 'submit', class: 'primary' }, '保存治理方案');
   form.append(h('div', { class: 'actions' }, btn));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearErrors(form);
-    const d = Object.fromEntries(new FormData(form));
-    btn.disabled = true;
-    try {
-      await api(`hazards/${encodeURIComponent(hz.id)}/plan`, { method: 'PUT', body: d });
-      toast('治理方案已保存');
-      onDone();
-    } catch (err) {
-      showErrors(form, err);
-    } finally {
-      btn.disabled = false;
-    }
+  onSubmit(form, btn, async (d) => {
+    await api(`hazards/${encodeURIComponent(hz.id)}/plan`, { method: 'PUT', body: Object.fromEntries(d) });
+    toast('治理方案已保存');
+    onDone();
   });
   return form;
 }
