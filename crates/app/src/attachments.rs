@@ -131,6 +131,22 @@ pub async fn download(app: &App, caller: &Caller, sha256: &str) -> Result<(Strin
         }
     }
     if !visible {
+        for id in anjian_store::inspections::inspections_with_attachment(&mut c, sha256).await? {
+            if crate::inspections::get(app, caller, &id).await.is_ok() {
+                visible = true;
+                break;
+            }
+        }
+    }
+    if !visible {
+        for id in anjian_store::inspections::documents_with_pdf(&mut c, sha256).await? {
+            if crate::documents::get(app, caller, &id).await.is_ok() {
+                visible = true;
+                break;
+            }
+        }
+    }
+    if !visible {
         return Err(AppError::NotFound);
     }
     let a = attachments::get(&mut c, sha256).await?.ok_or(AppError::NotFound)?;

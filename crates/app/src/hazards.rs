@@ -424,13 +424,44 @@ async fn create(
     contact: Option<Vec<u8>>,
     idempotency_key: Option<String>,
 ) -> Result<Hazard> {
+    create_with(app, c, caller, channel, description, p, chosen_item, attachments, contact, idempotency_key, None).await
+}
+
+/// What a checklist decides for a finding instead of the item's defaults:
+/// the grade (the determination rules may still make it major) and the
+/// rectification deadline.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FindingTerms {
+    pub(crate) grade: Grade,
+    pub(crate) deadline_days: u32,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_with(
+    app: &App,
+    c: &mut AnyConnection,
+    caller: Option<&Caller>,
+    channel: &str,
+    description: &str,
+    p: Placement,
+    chosen_item: Option<&str>,
+    attachments: &[String],
+    contact: Option<Vec<u8>>,
+    idempotency_key: Option<String>,
+    terms: Option<FindingTerms>,
+) -> Result<Hazard> {
     for (i, a) in attachments.iter().enumerate() {
         if anjian_store::attachments::get(c, a).await?.is_none() {
             return Err(AppError::field(&format!("attachments[{i}]"), "附件不存在，请先上传"));
         }
     }
     let now = now_ms();
-    let assessed = assess(app, description, chosen_item)?;
+    let mut assessed = assess(app, description, chosen_item)?;
+    if let Some(t) = terms
+        && assessed.grade == Grade::General
+    {
+        assessed.grade = t.grade;
+    }
     let (needs, grade, basis) = (assessed.needs, assessed.grade, assessed.basis.clone());
     let n = hazards::next_number(c, app.db.backend()).await?;
     let reporter = caller.and_then(|c| c.actor_id());
@@ -443,7 +474,10 @@ async fn create(
     audit::record::<(), _>(c, &actor, "report", "hazard", &h.id, None, Some(&audit_view(&h))).await?;
     // Classified and placed at an enterprise: dispatch at once (H3).
     if !needs && h.enterprise_id.is_some() {
-        let days = h.taxonomy_item.as_deref().and_then(|i| app.knowledge.item(i)).map(|i| i.deadline_days);
+        let days = match terms {
+            Some(t) => Some(t.deadline_days),
+            None => h.taxonomy_item.as_deref().and_then(|i| app.knowledge.item(i)).map(|i| i.deadline_days),
+        };
         let deadline = now + i64::from(days.unwrap_or(default_days(grade))) * DAY_MS;
         let system = Caller::system();
         h = apply(app, c, &system, Party::Regulator, h, Event::Dispatch { deadline_ms: deadline }, None, &[]).await?;
@@ -496,6 +530,42 @@ pub(crate) async fn report_from_alarms(
     )
     .await?;
     Ok(Some(h))
+}
+
+/// A hazard found by an inspection (I1): the channel of the inspection's
+/// kind, at its enterprise (and project) and place, with the taxonomy item,
+/// grade and deadline of the checklist's standard problem. `key` makes it
+/// once per inspection item. Runs in the inspection's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn report_finding(
+    app: &App,
+    c: &mut AnyConnection,
+    caller: &Caller,
+    channel: &str,
+    description: &str,
+    placement: Placement,
+    taxonomy_item: &str,
+    terms: FindingTerms,
+    attachments: &[String],
+    key: String,
+) -> Result<Hazard> {
+    if let Some(h) = hazards::by_idempotency_key(c, &key).await? {
+        return Ok(h);
+    }
+    create_with(
+        app,
+        c,
+        Some(caller),
+        channel,
+        description,
+        placement,
+        Some(taxonomy_item),
+        attachments,
+        None,
+        Some(key),
+        Some(terms),
+    )
+    .await
 }
 
 /// A new hazard row, numbered `n`, as reported.

@@ -70,10 +70,27 @@ fn err(e: anjian_ledger::LedgerError) -> AppError {
     AppError::Internal(format!("ledger: {e}"))
 }
 
-/// SHA-256 hex of a value's canonical JSON.
+/// SHA-256 hex of a value's canonical JSON. The log's canonical JSON admits
+/// integers only; a business record may hold decimals (coordinates, scores,
+/// readings), so before hashing each non-integer number is replaced by its
+/// shortest round-trip decimal string (what ECMAScript's `String(x)` and
+/// Rust's `Display` both write), which keeps the hash reproducible.
 pub fn content_hash(v: &Value) -> Result<String> {
-    let c = canonical_json(v).map_err(err)?;
+    let c = canonical_json(&decimals_as_strings(v)).map_err(err)?;
     Ok(hex::encode(Sha256::digest(c.as_bytes())))
+}
+
+fn decimals_as_strings(v: &Value) -> Value {
+    match v {
+        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => json!(f as i64),
+            Some(f) => Value::String(f.to_string()),
+            None => Value::String(n.to_string()),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(decimals_as_strings).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), decimals_as_strings(x))).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The leaf data of a record: canonical JSON (RFC 8785).
@@ -620,4 +637,18 @@ pub async fn audit(app: &App) -> Result<AuditReport> {
         return Ok(report(size, Some(mismatch("root", Some(size), None, "重算的根哈希与已签名检查点不符".into()))));
     }
     Ok(report(size, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_with_decimals_hashes_reproducibly() {
+        let a = content_hash(&json!({"lat": 36.7512, "score": 94.44, "n": 3, "whole": 50.0})).unwrap();
+        let b = content_hash(&json!({"whole": 50, "n": 3, "score": 94.44, "lat": 36.7512})).unwrap();
+        assert_eq!(a, b, "key order and 50.0 vs 50 do not change the hash");
+        assert_ne!(a, content_hash(&json!({"lat": 36.7513, "score": 94.44, "n": 3, "whole": 50})).unwrap());
+        assert_eq!(decimals_as_strings(&json!([0.97, 1])), json!(["0.97", 1]));
+    }
 }

@@ -6,13 +6,16 @@
 pub mod alarm_feed;
 pub mod analytics;
 pub mod attachments;
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod crypto;
+pub mod documents;
 pub mod emergency;
 mod error;
 pub mod hazards;
 pub mod hotline;
+pub mod inspections;
 pub mod knowledge;
 pub mod ledger;
 pub mod map;

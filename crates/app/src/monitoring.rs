@@ -28,6 +28,7 @@ pub const DEVICE_TYPES: &[(&str, &str)] = &[
     ("dust", "扬尘/PM监测"),
     ("dcs_point", "DCS点位"),
     ("camera", "视频监控"),
+    ("face_terminal", "人脸识别考勤机"),
 ];
 
 /// Readings further in the future than this are rejected (clock skew allowance).
@@ -359,7 +360,7 @@ fn values_in(b: &DeviceBatch) -> u64 {
     b.readings.iter().map(|r| r.values.len() as u64).sum()
 }
 
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     // Constant-time over the longer input, so timing reveals nothing.
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let mut diff = a.len() ^ b.len();

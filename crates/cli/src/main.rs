@@ -272,6 +272,11 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
     if let Some(b) = banner {
         println!("{b}");
     }
+    // The shipped checklist templates (a changed file becomes a new version).
+    let added = anjian_app::inspections::ensure_templates(&app).await.map_err(|e| anyhow::anyhow!("检查模板: {e}"))?;
+    if added > 0 {
+        tracing::info!(added, "inspection templates published");
+    }
     // The classifier trains on first use (about half a second): do it now,
     // off the request path, rather than inside the first report.
     let warm = app.clone();

@@ -744,7 +744,14 @@ mod tests {
                 assert!(l.number.contains(&format!("〔{}〕", &l.issued_on[..4])), "{l:?}");
             }
             for p in &city.projects {
-                assert_eq!(p.status == "planned", p.start_on.as_str() > today(), "{} {} {}", p.id, p.status, p.start_on);
+                assert_eq!(
+                    p.status == "planned",
+                    p.start_on.as_str() > today(),
+                    "{} {} {}",
+                    p.id,
+                    p.status,
+                    p.start_on
+                );
             }
             let mut seen = std::collections::HashSet::new();
             assert!(city.people.iter().all(|p| seen.insert(&p.id_number)), "seed {seed}");

@@ -38,6 +38,7 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summa
     if !reused {
         load(app, &city, seed).await.map_err(|e| format!("载入演示城市失败: {e}"))?;
     }
+    anjian_app::inspections::ensure_templates(app).await.map_err(|e| format!("载入检查模板失败: {e}"))?;
     let mut s = summary(&city, seed, reused);
     if size == DemoSize::Standard {
         s.hazards = ensure_history(app, &city, seed, HistorySpec::STANDARD).await?.hazards;

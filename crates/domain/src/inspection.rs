@@ -361,6 +361,9 @@ pub struct Evaluation {
 }
 
 const MAX_NOTE: usize = 500;
+
+/// The answered items of one sub-table instance: item code → (deduction, not applicable).
+type Answered<'a> = HashMap<&'a str, (f64, bool)>;
 const MAX_INSTANCES: u32 = 20;
 
 /// Evaluates answers against a template. `complete` requires every item to
@@ -372,7 +375,7 @@ pub fn evaluate(t: &Template, results: &[ResultInput], complete: bool) -> Result
     let mut findings = Vec::new();
     let (mut passed, mut failed, mut na) = (0, 0, 0);
     // Deduction per (section, instance, item) for JGJ 59.
-    let mut deductions: HashMap<(&str, u32), HashMap<&str, (f64, bool)>> = HashMap::new();
+    let mut deductions: HashMap<(&str, u32), Answered> = HashMap::new();
     for (k, r) in results.iter().enumerate() {
         let at = |f: &str| format!("results[{k}].{f}");
         let (s, it) = t

@@ -53,16 +53,30 @@ pub fn validate_point(lon: Option<f64>, lat: Option<f64>) -> Result<(), FieldErr
     }
 }
 
-/// A calendar date `YYYY-MM-DD`.
+/// Days in a month of the Gregorian calendar.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A calendar date `YYYY-MM-DD` that exists (no 2026-02-30).
 pub fn validate_date(field: &str, s: &str) -> Result<(), FieldError> {
     let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        s.get(r).filter(|x| x.bytes().all(|c| c.is_ascii_digit())).and_then(|x| x.parse::<u32>().ok())
+    };
     let ok = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && s[..4].parse::<u32>().is_ok()
-        && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
-        && s[8..10].parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
-    if ok { Ok(()) } else { Err(FieldError::new(field, "日期格式应为 YYYY-MM-DD")) }
+        && match (digits(0..4), digits(5..7), digits(8..10)) {
+            (Some(y), Some(m), Some(d)) => (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m),
+            _ => false,
+        };
+    if ok { Ok(()) } else { Err(FieldError::new(field, "日期格式应为 YYYY-MM-DD，且须为存在的日期")) }
 }
 
 #[cfg(test)]
@@ -78,5 +92,9 @@ mod tests {
         assert_eq!(validate_point(None, Some(36.7)).unwrap_err().field, "lon");
         assert!(validate_date("d", "2026-02-28").is_ok());
         assert!(validate_date("d", "2026-13-01").is_err());
+        assert!(validate_date("d", "2026-02-29").is_err() && validate_date("d", "2028-02-29").is_ok());
+        assert!(validate_date("d", "2100-02-29").is_err() && validate_date("d", "2000-02-29").is_ok());
+        assert!(validate_date("d", "2026-11-31").is_err() && validate_date("d", "2026-12-31").is_ok());
+        assert!(validate_date("d", "2026-1a-01").is_err() && validate_date("d", "+026-11-01").is_err());
     }
 }

@@ -116,6 +116,22 @@ pub async fn list(c: &mut AnyConnection, scope: &Scope, q: &ListQuery, page: Pag
     Ok((items, total))
 }
 
+/// Every enterprise `scope` may see (optionally under a region prefix),
+/// for computations over all of them (discipline, duty rates).
+pub async fn all_in_scope(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    region_prefix: Option<&str>,
+) -> Result<Vec<Enterprise>> {
+    let mut f = Filter::new();
+    f.scope(scope, "region_code", &["id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("region_code", p);
+    }
+    let sql = format!("SELECT {COLS} FROM enterprises{} ORDER BY region_code, name, id", f.where_sql());
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
+}
+
 pub async fn count(c: &mut AnyConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM enterprises").fetch_one(c).await?)
 }

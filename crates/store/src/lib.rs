@@ -36,6 +36,7 @@ pub mod enterprises;
 mod error;
 pub mod filter;
 pub mod hazards;
+pub mod inspections;
 pub mod jobs;
 pub mod ledger;
 pub mod map;

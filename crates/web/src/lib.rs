@@ -70,6 +70,8 @@ impl Default for WebOptions {
         (name = "analytics", description = "统计分析：隐患共现、分区域预测与回测"),
         (name = "risk", description = "风险分级管控：重大危险源（GB 18218）、风险点（LEC/LS）与四色风险图"),
         (name = "calc", description = "标准计算器（无需登录、不存储数据）：GB 18218、GB/T 50107、JGJ 59、LEC、LS"),
+        (name = "inspections", description = "检查与执法：检查模板、企业自查、专家与执法检查、自查纪律"),
+        (name = "attendance", description = "领导带班、考勤与培训签到"),
         (name = "ledger", description = "存证账本：签名检查点、包含与一致性证明（C2SP tlog-tiles 位于 /ledger/）"),
     ),
     modifiers(&BearerAuth)
@@ -171,6 +173,27 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(calc::jgj59))
         .routes(routes!(calc::lec))
         .routes(routes!(calc::ls))
+        .routes(routes!(inspections::templates, inspections::publish))
+        .routes(routes!(inspections::template))
+        .routes(routes!(inspections::create, inspections::list))
+        .routes(routes!(inspections::get, inspections::update))
+        .routes(routes!(inspections::submit))
+        .routes(routes!(inspections::discipline))
+        .routes(routes!(inspections::review))
+        .routes(routes!(inspections::schedule, inspections::set_schedule))
+        .routes(routes!(documents::draft))
+        .routes(routes!(documents::list))
+        .routes(routes!(documents::get, documents::edit))
+        .routes(routes!(documents::issue))
+        .routes(routes!(documents::revise))
+        .routes(routes!(documents::pdf))
+        .routes(routes!(attendance::check_in))
+        .routes(routes!(attendance::device_check_in))
+        .routes(routes!(attendance::checkins))
+        .routes(routes!(attendance::duty_rates))
+        .routes(routes!(attendance::trainings, attendance::add_training))
+        .routes(routes!(attendance::training))
+        .routes(routes!(attendance::sign_in))
 }
 
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.

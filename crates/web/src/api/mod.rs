@@ -4,12 +4,15 @@
 pub mod alarm_stream;
 pub mod analytics;
 pub mod attachments;
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod calc;
+pub mod documents;
 pub mod enterprises;
 pub mod hazards;
 pub mod import;
+pub mod inspections;
 pub mod ledger;
 pub mod map;
 pub mod monitoring;

@@ -492,6 +492,48 @@ both_backends! {
         assert_eq!(s, StatusCode::CREATED, "{p}");
         let point_b = p["id"].as_str().unwrap().to_string();
 
+        // An enforcement inspection at B (submitted, with a finding), a draft,
+        // documents, a check-in and a training.
+        anjian_app::inspections::ensure_templates(&ta.app).await.unwrap();
+        let west_t = ta.login("west").await;
+        let (_, tl) = ta.call(Method::GET, "/api/v1/inspection-templates?kind=enforcement", Some(&west_t), None).await;
+        let enf_id = tl["items"][0]["id"].as_str().unwrap().to_string();
+        let (_, tt) = ta.call(Method::GET, &format!("/api/v1/inspection-templates/{enf_id}"), Some(&west_t), None).await;
+        let answers: Vec<Value> = tt["sections"].as_array().unwrap().iter().flat_map(|s| s["items"].as_array().unwrap().clone()).enumerate()
+            .map(|(k, it)| if k == 0 {
+                json!({"item_code": it["code"], "outcome": "fail", "problem_code": it["problems"][0]["code"], "attachments": [photo]})
+            } else {
+                json!({"item_code": it["code"], "outcome": "pass"})
+            })
+            .collect();
+        let (s, ins) = ta.call(Method::POST, "/api/v1/inspections", Some(&west_t), Some(json!({"template_id": enf_id,
+            "enterprise_id": ta.ent_b, "submit": true, "results": answers}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{ins}");
+        let inspection_b = ins["id"].as_str().unwrap().to_string();
+        let (s, dr) = ta.call(Method::POST, "/api/v1/inspections", Some(&west_t), Some(json!({"template_id": enf_id, "enterprise_id": ta.ent_b}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{dr}");
+        let draft_b = dr["id"].as_str().unwrap().to_string();
+        let new_doc = |kind: &'static str| {
+            let (ta, w, i) = (&ta, west_t.clone(), inspection_b.clone());
+            async move {
+                let (s, d) = ta.call(Method::POST, &format!("/api/v1/inspections/{i}/documents"), Some(&w), Some(json!({"kind": kind}))).await;
+                assert_eq!(s, StatusCode::CREATED, "{d}");
+                d["id"].as_str().unwrap().to_string()
+            }
+        };
+        let doc_b = new_doc("rectification_order").await;
+        let doc_issued = new_doc("site_record").await;
+        let (s, d) = ta.call(Method::POST, &format!("/api/v1/documents/{doc_issued}/issue"), Some(&west_t), None).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        let (s, k) = ta.call(Method::POST, &format!("/api/v1/enterprises/{}/checkins", ta.ent_b), Some(&west_t),
+            Some(json!({"person_id": person_b, "role": "worker", "method": "qr"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{k}");
+        let training_body = json!({"title": "西城企业安全培训", "hours": 1.5, "starts_at": "2026-11-01T09:00:00+08:00"});
+        let (s, tr) = ta.call(Method::POST, &format!("/api/v1/enterprises/{}/trainings", ta.ent_b), Some(&west_t), Some(training_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{tr}");
+        let training_b = tr["id"].as_str().unwrap().to_string();
+        let template_body = serde_json::to_value(&anjian_app::inspections::shipped().unwrap()[1]).unwrap();
+
         let ent_b = ta.ent_b.clone();
         let body_ent = serde_json::to_value(enterprise_input(60, "379902001")).unwrap();
         // (method, path template, concrete uri, body, who must be refused)
@@ -587,6 +629,36 @@ both_backends! {
             (Method::GET, "/api/v1/analytics/forecast", "/api/v1/analytics/forecast?region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), None, everyone_else.clone()),
             (Method::PUT, "/api/v1/users/{id}/phone", format!("/api/v1/users/{user_b}/phone"), Some(json!({"phone": "13800138000"})), everyone_else.clone()),
+            (Method::GET, "/api/v1/inspection-templates", "/api/v1/inspection-templates".into(), None, vec![]),
+            (Method::POST, "/api/v1/inspection-templates", "/api/v1/inspection-templates".into(), Some(template_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/inspection-templates/{id}", format!("/api/v1/inspection-templates/{enf_id}"), None, vec![]),
+            (Method::POST, "/api/v1/inspections", "/api/v1/inspections".into(), Some(json!({"template_id": enf_id, "enterprise_id": ent_b})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/inspections", format!("/api/v1/inspections?enterprise_id={ent_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/inspections/{id}", format!("/api/v1/inspections/{inspection_b}"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/inspections/{id}", format!("/api/v1/inspections/{draft_b}"), Some(json!({"results": []})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/inspections/{id}/submit", format!("/api/v1/inspections/{draft_b}/submit"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/inspections/{id}/documents", format!("/api/v1/inspections/{inspection_b}/documents"), Some(json!({"kind": "site_record"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/discipline/self-inspections", "/api/v1/discipline/self-inspections?region=379902".into(), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/discipline/reviews", "/api/v1/discipline/reviews".into(), Some(json!({
+                "enterprise_id": ent_b, "period": "2026-01", "flag": "missing", "decision": "excused"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/enterprises/{id}/inspection-schedule", format!("/api/v1/enterprises/{ent_b}/inspection-schedule"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/enterprises/{id}/inspection-schedule", format!("/api/v1/enterprises/{ent_b}/inspection-schedule"),
+                Some(json!({"period": "monthly", "due_day": 5})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/documents", format!("/api/v1/documents?enterprise_id={ent_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/documents/{id}", format!("/api/v1/documents/{doc_b}"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/documents/{id}", format!("/api/v1/documents/{doc_b}"), Some(json!({"place": "越权"})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/documents/{id}/issue", format!("/api/v1/documents/{doc_b}/issue"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/documents/{id}/revise", format!("/api/v1/documents/{doc_issued}/revise"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/documents/{id}/pdf", format!("/api/v1/documents/{doc_b}/pdf"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/enterprises/{id}/checkins", format!("/api/v1/enterprises/{ent_b}/checkins"),
+                Some(json!({"person_id": person_b, "role": "worker", "method": "qr"})), outsiders.to_vec()),
+            (Method::GET, "/api/v1/attendance/checkins", format!("/api/v1/attendance/checkins?enterprise_id={ent_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/attendance/duty-rates", "/api/v1/attendance/duty-rates?region=379902".into(), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/enterprises/{id}/trainings", format!("/api/v1/enterprises/{ent_b}/trainings"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/enterprises/{id}/trainings", format!("/api/v1/enterprises/{ent_b}/trainings"), Some(training_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/trainings/{id}", format!("/api/v1/trainings/{training_b}"), None, outsiders.to_vec()),
+            (Method::POST, "/api/v1/trainings/{id}/signins", format!("/api/v1/trainings/{training_b}/signins"),
+                Some(json!({"person_id": person_b, "method": "qr"})), outsiders.to_vec()),
             // Own-account endpoints: no data of others to leak; anonymous is refused.
             (Method::POST, "/api/v1/attachments", "/api/v1/attachments".into(), None, vec![]),
             (Method::GET, "/api/v1/notifications", "/api/v1/notifications".into(), None, vec![]),
@@ -603,8 +675,9 @@ both_backends! {
             for method in item.as_object().unwrap().keys() {
                 let public_ledger = path.starts_with("/api/v1/ledger/") && path != "/api/v1/ledger/verify";
                 let calculator = path.starts_with("/api/v1/calc/");
-                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") || path == "/api/v1/ingest" || public_ledger || calculator {
-                    continue; // anonymous by design (public reports, device ingest, the transparency log and the calculators have their own tests)
+                let device = path == "/api/v1/ingest" || path == "/api/v1/attendance/device-checkins";
+                if path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/") || device || public_ledger || calculator {
+                    continue; // anonymous by design (public reports, device ingest and check-ins, the transparency log and the calculators have their own tests)
                 }
                 let covered = cases.iter().any(|(m, p, ..)| p == path && m.as_str().eq_ignore_ascii_case(method));
                 assert!(covered, "{method} {path} has no scope case: add one");

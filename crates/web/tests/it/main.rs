@@ -4,12 +4,15 @@
 
 mod analytics;
 mod api;
+mod attendance;
 mod browser;
 mod calc;
 mod common;
+mod documents;
 mod emergency;
 mod hazards;
 mod history;
+mod inspections;
 mod ledger;
 mod lifecycle;
 mod live;
