@@ -318,6 +318,7 @@ function checklist(entry, tpl) {
         'fieldset',
         { class: 'check-item' + (it.guarantee ? ' guarantee' : ''), dataset: { item: it.code, field: 'results-' + it.code } },
         h('legend', null, it.text),
+        it.criteria ? h('p', { class: 'hint' }, it.criteria) : null,
         it.points ? h('span', { class: 'pts' }, `${it.points} 分`) : null,
         h('div', { class: 'outcomes' }, radio('pass', '合格'), radio('fail', '不合格', 'fail'), radio('na', '不适用')),
         failBox,

@@ -417,6 +417,93 @@ await check('the hazard list filters and links back to the hazard', async () => 
   await ctx.close();
 });
 
+// ------------------------------------------------------------- mobile app
+
+await check('the mobile app inspects offline and syncs later without duplicates', async () => {
+  const ctx = await newContext({
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    geolocation: { latitude: 36.706, longitude: 117.918, accuracy: 8 },
+    permissions: ['geolocation'],
+  });
+  const page = await ctx.newPage();
+  await page.goto(BASE + '/m/');
+  await page.getByLabel('用户名').fill('ent0001-head');
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('button', { name: '新建检查' }).waitFor();
+  // Installable: a manifest with icons and an active service worker for /m/.
+  const manifest = await (await page.request.get(BASE + '/m/manifest.webmanifest')).json();
+  expect(manifest.start_url === '/m/' && manifest.display === 'standalone' && manifest.icons.some((i) => i.sizes === '512x512'), 'manifest');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload(); // now controlled by the service worker
+  await page.getByRole('button', { name: '新建检查' }).waitFor();
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the app is served by its service worker');
+
+  // Pick the enterprise and its checklist while online (the checklist is kept on the phone).
+  const ent = await ok(page, 'enterprises/ent-00001');
+  const before = (await ok(page, `inspections?enterprise_id=${ent.id}`)).total;
+  await page.getByRole('button', { name: '新建检查' }).click();
+  await page.locator(`[data-enterprise="${ent.id}"]`).click();
+  await page.locator('[data-template]').first().click();
+  await page.locator('fieldset.check-item').first().waitFor();
+  const items = await page.locator('fieldset.check-item').count();
+  expect(items >= 5, `checklist items: ${items}`);
+  await page.locator('.gps', { hasText: '位置' }).waitFor();
+
+  // The network goes; the inspection is filled and saved anyway.
+  await ctx.setOffline(true);
+  const fs = page.locator('fieldset.check-item');
+  for (let i = 0; i < items; i++) await fs.nth(i).locator('input[value="pass"]').check();
+  const first = fs.first();
+  await first.locator('input[value="fail"]').check();
+  const problem = first.locator('select');
+  if (await problem.count()) await problem.selectOption({ index: 1 });
+  await first.locator('textarea').fill('项目专职安全员未到岗');
+  await first.locator('input[type=file]').setInputFiles({ name: 'finding.png', mimeType: 'image/png', buffer: PHOTO });
+  await page.getByRole('button', { name: '提交检查' }).click();
+  await page.locator('.outbox li[data-state="pending"]').waitFor();
+  await page.locator('#sync', { hasText: '离线 · 1 条待同步' }).waitFor();
+  await shot(page, 'mobile-offline-pending-390');
+  // Still offline, the app reopens from its service worker with the outbox intact.
+  await page.reload();
+  await page.locator('.outbox li[data-state="pending"]').waitFor();
+
+  // Back online, the first answer is lost on the way back (the server has it):
+  // the retry with the same Idempotency-Key returns it instead of a second one.
+  let lost = 0;
+  await page.route('**/api/v1/inspections', async (route) => {
+    if (route.request().method() !== 'POST' || lost) return route.continue();
+    lost++;
+    await route.fetch();
+    await route.abort('connectionreset');
+  });
+  await ctx.setOffline(false);
+  // The entry stays waiting, with what went wrong.
+  await page.locator('.outbox li[data-state="pending"] .danger', { hasText: '网络' }).waitFor();
+  expect(lost === 1, 'the first sync reached the server');
+  await page.unroute('**/api/v1/inspections');
+  await page.getByRole('button', { name: '立即同步' }).click();
+  await page.locator('.outbox li[data-state="synced"]').waitFor();
+  await page.locator('#sync', { hasText: '已全部同步' }).waitFor();
+  await shot(page, 'mobile-synced-390');
+  const list = await ok(page, `inspections?enterprise_id=${ent.id}`);
+  expect(list.total === before + 1, `inspections stored: ${list.total - before}`);
+  const insp = list.items[0];
+  expect(insp.state === 'submitted' && insp.failed === 1 && insp.passed === items - 1, `inspection ${JSON.stringify(insp)}`);
+  expect(insp.hazards.length === 1, `the failing item became a hazard: ${insp.hazards}`);
+  expect(insp.lat && Math.abs(insp.lat - 36.706) < 0.001, `the phone's position: ${insp.lat}`);
+  const detail = await ok(page, `inspections/${insp.id}`);
+  expect(detail.results.some((r) => r.attachments && r.attachments.length === 1), 'the photo came along');
+  const entry = await page.evaluate(async () => {
+    const db = await new Promise((res) => (indexedDB.open('anjian-m').onsuccess = (e) => res(e.target.result)));
+    return new Promise((res) => (db.transaction('outbox').objectStore('outbox').getAll().onsuccess = (e) => res(e.target.result[0])));
+  });
+  expect(entry.server.id === insp.id && entry.server.replayed === true, `the retry got the first inspection back: ${JSON.stringify(entry.server)}`);
+  await ctx.close();
+});
+
 // ------------------------------------------------------------------ finish
 
 await browser.close();

@@ -56,7 +56,9 @@ export async function rootFromPath(index, size, leaf, path) {
 }
 
 async function verifyNote(note, vkey) {
-  const [name, idHex, key64] = vkey.trim().split('+');
+  // name+keyid+base64(key): the base64 may itself contain '+'.
+  const [name, idHex, ...rest] = vkey.trim().split('+');
+  const key64 = rest.join('+');
   const key = unb64(key64);
   if (key[0] !== 1 || key.length !== 33) throw new Error('不是 Ed25519 验证密钥');
   const split = note.lastIndexOf('\n\n');
@@ -91,5 +93,5 @@ export async function verifyEntry(index, subject) {
   const text = await verifyNote(proof.checkpoint, vkey);
   const [origin, size, rootLine] = text.split('\n');
   if (Number(size) !== proof.size || rootLine !== b64(root)) throw new Error('检查点与证明不一致');
-  return { index, size: proof.size, origin, root: b64(root), kind: entry.record.type, time: entry.sequenced_at };
+  return { index, size: proof.size, origin, key: vkey.trim().split('+').slice(0, 2).join('+'), root: b64(root), kind: entry.record.type, time: entry.sequenced_at };
 }

@@ -162,7 +162,7 @@ function timelineView(hz, events) {
           try {
             const r = await verifyEntry(e.ledger_index, hz.id);
             proof.className = 'proof ok';
-            proof.textContent = `✓ 已验证：记录哈希、包含证明与签名检查点（树大小 ${r.size}）一致`;
+            proof.textContent = `✓ 已验证：记录哈希、包含证明与签名检查点（树大小 ${r.size}，验证密钥 ${r.key}）一致`;
           } catch (err) {
             proof.className = 'proof bad';
             proof.textContent = '✗ 验证失败：' + err.message;
