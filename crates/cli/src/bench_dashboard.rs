@@ -26,9 +26,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if !std::path::Path::new("/usr/bin/chromium").exists() {
         bail!("需要 chromium（apt-get install -y chromium）");
     }
-    let modules = args.script.parent().map(|d| d.join("node_modules/playwright-core")).unwrap_or_default();
-    if !args.script.exists() || !modules.is_dir() {
-        bail!("需要 {} 及其 node_modules（在该目录运行 npm ci）", args.script.display());
+    let script = args.script.canonicalize().with_context(|| format!("找不到 {}", args.script.display()))?;
+    let dir = script.parent().context("脚本目录")?.to_path_buf();
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        bail!("需要 {}/node_modules（在该目录运行 npm ci）", dir.display());
     }
     let tmp = std::env::temp_dir().join(format!("anjian-bench-dashboard-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
@@ -47,8 +48,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let port = listener.local_addr()?.port();
     tokio::spawn(async move { axum::serve(listener, router).await });
     let out = tokio::process::Command::new("node")
-        .arg(&args.script)
-        .current_dir(args.script.parent().unwrap_or(std::path::Path::new(".")))
+        .arg(&script)
+        .current_dir(&dir)
         .env("ANJIAN_BASE", format!("http://localhost:{port}"))
         .env("ANJIAN_RUNS", args.runs.to_string())
         .output()
@@ -91,7 +92,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(api) = r["weight"]["api"].as_array() {
         println!("API responses of the first load:");
         for a in api {
-            println!("  {:>9} {:>5} ms  {}", kb(&a["transfer"]), a["ms"], a["url"].as_str().unwrap_or(""));
+            println!("  {:>9} at {:>5} ms, {:>5} ms  {}", kb(&a["transfer"]), a["start"], a["ms"], a["url"].as_str().unwrap_or(""));
+        }
+    }
+    if let Some(files) = r["weight"]["files"].as_array() {
+        println!("files of the first load (start → end, ms after navigation start):");
+        for f in files {
+            println!("  {:>5} → {:>5}  {}", f["start"], f["end"], f["url"].as_str().unwrap_or(""));
         }
     }
     app.db.close().await;

@@ -3,6 +3,7 @@
 //! Handlers are thin: extract, call one `anjian-app` use case, map.
 
 pub mod api;
+pub mod compress;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -242,6 +243,7 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
         .route("/assets/swagger-ui/swagger-ui-bundle.js", get(api::system::swagger_js))
         .route("/assets/swagger-ui/swagger-ui.css", get(api::system::swagger_css))
         .merge(api)
+        .layer(axum::middleware::from_fn(compress::json))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(TraceLayer::new_for_http())

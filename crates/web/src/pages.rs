@@ -120,12 +120,7 @@ fn etag_of(d: &'static Derived, bytes: &[u8]) -> &'static HeaderValue {
 }
 
 fn gzip_of(d: &'static Derived, bytes: &[u8]) -> &'static [u8] {
-    d.gzip.get_or_init(|| {
-        use std::io::Write;
-        let mut enc = libflate::gzip::Encoder::new(Vec::with_capacity(bytes.len() / 3)).expect("gzip header");
-        enc.write_all(bytes).expect("in-memory write");
-        enc.finish().into_result().expect("in-memory gzip")
-    })
+    d.gzip.get_or_init(|| crate::compress::gzip(bytes))
 }
 
 /// The gzip body: a committed `<path>.gz` (`gzip -9`, for the large vendor
@@ -137,14 +132,7 @@ fn gzip(i: usize) -> &'static [u8] {
     }
 }
 
-fn accepts_gzip(h: &HeaderMap) -> bool {
-    h.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|e| {
-            let mut it = e.trim().split(';');
-            it.next().is_some_and(|n| n.trim() == "gzip") && !it.any(|q| q.trim() == "q=0")
-        })
-    })
-}
+use crate::compress::accepts_gzip;
 
 /// Security headers of every page: scripts, styles, data and workers from
 /// this origin only (a page cannot reach a CDN even by mistake).

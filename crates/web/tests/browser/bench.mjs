@@ -37,6 +37,7 @@ async function measure(page) {
     const nav = performance.getEntriesByType('navigation')[0];
     const res = performance.getEntriesByType('resource').filter((e) => !e.name.includes('/alarms/stream'));
     return {
+      marks: Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('anjian:')).map((m) => [m.name, Math.round(m.startTime)])),
       figures_ms: mark('anjian:figures'),
       map_ms: mark('anjian:map'),
       document: { transfer: nav.transferSize, body: nav.decodedBodySize },
@@ -73,7 +74,9 @@ for (let i = 0; i < RUNS; i++) {
     }
     by.html = { requests: 1, transfer: m.document.transfer, body: m.document.body };
     const total = Object.values(by).reduce((a, b) => ({ requests: a.requests + b.requests, transfer: a.transfer + b.transfer, body: a.body + b.body }), { requests: 0, transfer: 0, body: 0 });
-    weight = { by_type: by, total, api: m.resources.filter((r) => kind(r) === 'api_json').map((r) => ({ url: r.name.replace(BASE, ''), transfer: r.transfer, ms: Math.round(r.end - r.start) })) };
+    console.error(JSON.stringify(m.marks));
+    weight = { by_type: by, total, api: m.resources.filter((r) => kind(r) === 'api_json').map((r) => ({ url: r.name.replace(BASE, ''), transfer: r.transfer, start: Math.round(r.start), ms: Math.round(r.end - r.start) })) };
+    weight.files = m.resources.filter((r) => kind(r) !== 'api_json').map((r) => ({ url: r.name.replace(BASE, ''), start: Math.round(r.start), end: Math.round(r.end) }));
   }
   // The reference: the same API requests in parallel, no rendering.
   const apis = m.resources.filter((r) => kind(r) === 'api_json').map((r) => r.name);

@@ -123,6 +123,18 @@ async fn every_page_and_file_is_served_from_the_binary_with_types_etags_and_gzip
             assert_eq!(cache, "no-cache", "{url}");
         }
     }
+    // Large JSON answers are gzipped when the client takes it (the one-map's
+    // layers of a city are half a megabyte); small ones and streams are not.
+    let (_, h, plain) = get(&env, "/api/v1/openapi.json", &[]).await;
+    assert!(h.get(header::CONTENT_ENCODING).is_none());
+    let (_, h, gz) = get(&env, "/api/v1/openapi.json", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+    assert!(gz.len() * 4 < plain.len(), "{} → {}", plain.len(), gz.len());
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut libflate::gzip::Decoder::new(&gz[..]).unwrap(), &mut out).unwrap();
+    assert_eq!(out, plain);
+    let (s, h, _) = get(&env, "/healthz", &[("accept-encoding", "gzip")]).await;
+    assert_eq!((s, h.get(header::CONTENT_ENCODING)), (StatusCode::OK, None), "small bodies stay plain");
     // Vendor files only under their version; unknown files are 404.
     for url in [
         "/assets/vendor/echarts/echarts.min.js",

@@ -139,9 +139,12 @@ export async function render(main, ctx) {
     failBox.textContent = e && e.status === 403 ? '该区域不在您的辖区内。' : e && e.status === 404 ? '区域不存在或不在您的辖区内。' : '加载失败：' + ((e && e.message) || e);
   };
   const statsP = (by) => api('analytics/stats' + qs({ by, region }));
+  // The figures' query first, alone: the breakdowns read the same hazards
+  // and would only slow it down; the map does not wait for any of them.
   const monthP = statsP('month');
-  const childStatsP = statsP('region');
-  const domainP = statsP('domain');
+  const afterMonth = monthP.catch(() => null);
+  const childStatsP = afterMonth.then(() => statsP('region'));
+  const domainP = afterMonth.then(() => statsP('domain'));
   const layersP = api('map/layers' + qs({ region }));
   const childrenP = api('regions' + qs({ parent: region, geometry: true }));
   const selfP = api('regions/' + encodeURIComponent(region));
@@ -229,6 +232,7 @@ export async function render(main, ctx) {
   } catch (e) {
     return fail(e);
   }
+  performance.mark('anjian:echarts');
   if (gone()) return;
   const p = palette();
 
@@ -315,12 +319,13 @@ export async function render(main, ctx) {
   }).catch(fail);
 
   // ---------- the map
-  let layers, children, self, childStats;
+  let layers, children, self;
   try {
-    [layers, children, self, childStats] = await Promise.all([layersP, childrenP, selfP, childStatsP]);
+    [layers, children, self] = await Promise.all([layersP, childrenP, selfP]);
   } catch (e) {
     return fail(e);
   }
+  performance.mark('anjian:map-data');
   if (gone()) return;
   const leaf = !children.some((r) => r.geometry);
   const shapes = leaf ? [self] : children;
@@ -328,8 +333,8 @@ export async function render(main, ctx) {
   const mapName = 'anjian-' + region;
   ec.registerMap(mapName, fc);
   const codeOf = Object.fromEntries(fc.features.map((f) => [f.properties.name, f.properties.code]));
-  const statOf = Object.fromEntries(childStats.rows.map((r) => [r.key, r]));
-  const maxOpen = Math.max(1, ...childStats.rows.map((r) => r.in_progress));
+  // The children's statistics shade the regions when they come.
+  let statOf = {};
 
   const hazards = rowsOf(layers.hazards);
   const ents = rowsOf(layers.enterprises);
@@ -339,7 +344,9 @@ export async function render(main, ctx) {
 
   const point = (lon, lat, extra) => ({ value: [lon, lat], ...extra });
   const hazardData = (overdue) =>
-    hazards.filter((x) => x.overdue === overdue).map((x) => point(x.lon, x.lat, { id: x.id, kind: 'hazard', name: x.code, grade: x.grade, state: x.state, overdue }));
+    hazards
+      .filter((x) => x.overdue === overdue)
+      .map((x) => point(x.lon, x.lat, { id: x.id, kind: 'hazard', name: x.code, grade: x.grade, state: x.state, overdue, deadline: x.deadline_ms }));
   const alarmData = () =>
     [...alarms.values()].filter((a) => a.lon != null).map((a) => point(a.lon, a.lat, { id: a.id, kind: 'alarm', name: a.metric, level: a.level, state: a.state, device: a.device_id, enterprise: a.enterprise_id }));
   const data = {
@@ -352,35 +359,56 @@ export async function render(main, ctx) {
     alarms: alarmData(),
   };
 
-  const series = LAYERS.map((l) => {
-    const lit = l.key === 'overdue' || l.key === 'alarms';
-    return {
-      name: l.name,
-      type: lit ? 'effectScatter' : 'scatter',
-      coordinateSystem: 'geo',
-      symbol: l.symbol,
-      symbolSize: l.key === 'enterprises' ? 6 : lit ? 11 : 8,
-      rippleEffect: lit ? { brushType: 'stroke', scale: 3 } : undefined,
-      itemStyle: { color: p[l.color], borderColor: '#fff', borderWidth: l.key === 'enterprises' ? 0 : 0.6 },
-      zlevel: l.key === 'enterprises' ? 1 : 2,
-      data: data[l.key],
-    };
+  // Ripples cost a redraw every frame: only the longest overdue hazards and
+  // the alarms get them; the other overdue points are lit by colour and size.
+  const RIPPLES = 60;
+  const longestOverdue = () => [...data.overdue].sort((a, b) => a.deadline - b.deadline).slice(0, RIPPLES);
+  const series = LAYERS.map((l) => ({
+    name: l.name,
+    type: l.key === 'alarms' ? 'effectScatter' : 'scatter',
+    coordinateSystem: 'geo',
+    symbol: l.symbol,
+    symbolSize: l.key === 'enterprises' ? 6 : l.key === 'overdue' || l.key === 'alarms' ? 11 : 8,
+    rippleEffect: l.key === 'alarms' ? { brushType: 'stroke', scale: 3 } : undefined,
+    // Hundreds of points: one path per layer instead of an element per point.
+    large: l.key !== 'alarms' && l.key !== 'devices',
+    largeThreshold: 400,
+    itemStyle: { color: p[l.color], borderColor: '#fff', borderWidth: l.key === 'enterprises' ? 0 : 0.6 },
+    zlevel: l.key === 'enterprises' ? 1 : 2,
+    data: data[l.key],
+  }));
+  // Same name as the overdue layer: its switch shows and hides both.
+  series.push({
+    name: '超期隐患',
+    type: 'effectScatter',
+    coordinateSystem: 'geo',
+    symbol: 'triangle',
+    symbolSize: 12,
+    rippleEffect: { brushType: 'stroke', scale: 3 },
+    itemStyle: { color: p.overdue },
+    zlevel: 3,
+    silent: true,
+    data: longestOverdue(),
   });
 
   const map = chartIn(ec, mapBox);
   charts.push(map);
-  const regionsStyle = fc.features.map((f) => {
-    const st = statOf[f.properties.code];
-    const hot = st ? st.in_progress / maxOpen : 0;
-    return {
-      name: f.properties.name,
-      itemStyle: {
-        areaColor: hot > 0 ? ec.color.lerp(hot, [p.area, p.areaHot]) : p.area,
-        borderColor: st && st.overdue > 0 ? p.overdue : p.border,
-        borderWidth: st && st.overdue > 0 ? 2 : 1,
-      },
-    };
-  });
+  const regionsStyle = () => {
+    const maxOpen = Math.max(1, ...Object.values(statOf).map((r) => r.in_progress));
+    return fc.features.map((f) => {
+      const st = statOf[f.properties.code];
+      const hot = st ? st.in_progress / maxOpen : 0;
+      return {
+        name: f.properties.name,
+        itemStyle: {
+          areaColor: hot > 0 ? ec.color.lerp(hot, [p.area, p.areaHot]) : p.area,
+          borderColor: st && st.overdue > 0 ? p.overdue : p.border,
+          borderWidth: st && st.overdue > 0 ? 2 : 1,
+        },
+      };
+    });
+  };
+  performance.mark('anjian:map-option');
   map.setOption({
     animation: false,
     tooltip: {
@@ -416,7 +444,7 @@ export async function render(main, ctx) {
       itemStyle: { areaColor: p.area, borderColor: p.border },
       emphasis: { label: { color: p.ink }, itemStyle: { areaColor: p.areaHot } },
       select: { disabled: true },
-      regions: regionsStyle,
+      regions: regionsStyle(),
     },
     series,
   });
@@ -461,22 +489,33 @@ export async function render(main, ctx) {
   const truncated = ['hazards', 'enterprises', 'devices', 'alarms'].filter((k) => layers[k].truncated);
   if (truncated.length) layerToggles.append(h('p', { class: 'muted small' }, '点位较多，仅显示部分，请下钻查看。'));
 
-  // Drill-down list: the same targets as clicking the map.
-  const drillItems = leaf
+  // Drill-down list: the same targets as clicking the map (counts filled in
+  // place when the children's statistics come).
+  const countOf = {};
+  const items = leaf
     ? ents.slice(0, 60).map((e) => h('li', null, h('a', { href: '/enterprises/' + encodeURIComponent(e.id) }, e.name)))
     : children.map((r) => {
-        const st = statOf[r.code];
-        return h(
-          'li',
-          { class: st && st.overdue ? 'lit' : '' },
-          h('a', { href: base + qs({ region: r.code }) }, r.name, h('span', { class: 'muted small' }, st ? ` 发现 ${st.found} · 超期 ${st.overdue}` : '')),
-        );
+        countOf[r.code] = h('span', { class: 'muted small' });
+        return h('li', { dataset: { code: r.code } }, h('a', { href: base + qs({ region: r.code }) }, r.name, countOf[r.code]));
       });
   fill(
     drill,
     h('h3', { class: 'small' }, leaf ? `本区域企业（${ents.length}）` : '下钻到下级区域'),
-    drillItems.length ? h('ul', { class: 'drill-list' }, drillItems) : h('p', { class: 'empty' }, leaf ? '本区域没有企业' : '没有下级区域'),
+    items.length ? h('ul', { class: 'drill-list' }, items) : h('p', { class: 'empty' }, leaf ? '本区域没有企业' : '没有下级区域'),
   );
+  childStatsP
+    .then((st) => {
+      if (gone()) return;
+      statOf = Object.fromEntries(st.rows.map((r) => [r.key, r]));
+      map.setOption({ geo: { regions: regionsStyle() } });
+      for (const li of drill.querySelectorAll('li[data-code]')) {
+        const r = statOf[li.dataset.code];
+        if (!r) continue;
+        countOf[li.dataset.code].textContent = ` 发现 ${r.found} · 超期 ${r.overdue}`;
+        li.classList.toggle('lit', r.overdue > 0);
+      }
+    })
+    .catch(fail);
 
   // ---------- live alarms
   const recent = [...alarms.values()].sort((a, b) => (a.at < b.at ? 1 : -1));
@@ -501,7 +540,7 @@ export async function render(main, ctx) {
   };
   const refreshAlarms = () => {
     data.alarms = alarmData();
-    map.setOption({ series: LAYERS.map((l) => ({ data: data[l.key] })) });
+    map.setOption({ series: [...LAYERS.map((l) => ({ data: data[l.key] })), { data: longestOverdue() }] });
     showCounts();
   };
   applyChange = (ch) => {
