@@ -92,8 +92,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(api) = r["weight"]["api"].as_array() {
         println!("API responses of the first load:");
         for a in api {
-            println!("  {:>9} at {:>5} ms, {:>5} ms  {}", kb(&a["transfer"]), a["start"], a["ms"], a["url"].as_str().unwrap_or(""));
+            println!(
+                "  {:>9} at {:>5} ms, {:>5} ms  {}",
+                kb(&a["transfer"]),
+                a["start"],
+                a["ms"],
+                a["url"].as_str().unwrap_or("")
+            );
         }
+    }
+    if let Some(marks) = r["weight"]["marks"].as_object() {
+        let list: Vec<String> =
+            marks.iter().map(|(k, v)| format!("{} {v} ms", k.trim_start_matches("anjian:"))).collect();
+        println!("marks of the first load: {}", list.join(", "));
     }
     if let Some(files) = r["weight"]["files"].as_array() {
         println!("files of the first load (start → end, ms after navigation start):");

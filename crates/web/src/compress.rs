@@ -34,7 +34,8 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 pub async fn json(req: Request, next: Next) -> Response {
     let wants = accepts_gzip(req.headers());
     let res = next.run(req).await;
-    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if !wants || !is_json || res.headers().contains_key(header::CONTENT_ENCODING) {
         return res;
     }

@@ -74,8 +74,8 @@ for (let i = 0; i < RUNS; i++) {
     }
     by.html = { requests: 1, transfer: m.document.transfer, body: m.document.body };
     const total = Object.values(by).reduce((a, b) => ({ requests: a.requests + b.requests, transfer: a.transfer + b.transfer, body: a.body + b.body }), { requests: 0, transfer: 0, body: 0 });
-    console.error(JSON.stringify(m.marks));
     weight = { by_type: by, total, api: m.resources.filter((r) => kind(r) === 'api_json').map((r) => ({ url: r.name.replace(BASE, ''), transfer: r.transfer, start: Math.round(r.start), ms: Math.round(r.end - r.start) })) };
+    weight.marks = m.marks;
     weight.files = m.resources.filter((r) => kind(r) !== 'api_json').map((r) => ({ url: r.name.replace(BASE, ''), start: Math.round(r.start), end: Math.round(r.end) }));
   }
   // The reference: the same API requests in parallel, no rendering.
