@@ -3,7 +3,7 @@
 // hazards, devices and alarms on a small map.
 
 import { api, qs } from '../api.js';
-import { h, fill, fmtNum, fmtPct, titled, panel } from '../dom.js';
+import { h, fill, fmtNum, fmtPct, fmtTime, titled, panel } from '../dom.js';
 import { hazardList } from '../widgets.js';
 import { minimap } from '../minimap.js';
 import { isRegulator } from '../labels.js';
@@ -21,11 +21,12 @@ export async function render(main, ctx) {
   }
   if (ctx.gone()) return;
   titled(e.name);
-  const [profile, hazards, region, layers] = await Promise.all([
+  const [profile, hazards, region, layers, inspections] = await Promise.all([
     api(`enterprises/${encodeURIComponent(id)}/profile`).catch(() => null),
     api('hazards' + qs({ enterprise_id: id, per_page: 50 })),
     api('regions/' + encodeURIComponent(e.region_code)).catch(() => null),
     api('map/layers' + qs({ region: e.region_code, only: 'devices,alarms' })).catch(() => null),
+    api('inspections' + qs({ enterprise_id: id, per_page: 10 })).catch(() => null),
   ]);
   if (ctx.gone()) return;
   const open = hazards.items.filter((x) => !['closed', 'dismissed'].includes(x.state));
@@ -82,6 +83,27 @@ export async function render(main, ctx) {
             )
           : null,
         panel(`未整改隐患（${open.length}）`, hazardList(open, '没有未整改的隐患'), h('p', null, h('a', { href: '/hazards' + qs({ enterprise_id: id }) }, `全部隐患（${hazards.total}）`))),
+        inspections
+          ? panel(
+              `检查记录（${inspections.total}）`,
+              inspections.items.length
+                ? h(
+                    'ul',
+                    { class: 'plain' },
+                    inspections.items.map((i) =>
+                      h(
+                        'li',
+                        null,
+                        h('strong', null, i.number), ` ${i.kind_label} · ${fmtTime(i.started_at)} · ${i.state === 'submitted' ? '已提交' : '草稿'}`,
+                        ` · 合格 ${i.passed} / 不合格 ${i.failed}`,
+                        i.score != null ? ` · ${i.score} 分（${i.grade}）` : '',
+                        i.hazards.length ? h('span', { class: 'danger' }, ` · 生成隐患 ${i.hazards.length} 条`) : null,
+                      ),
+                    ),
+                  )
+                : h('p', { class: 'muted' }, '暂无检查记录'),
+            )
+          : null,
       ),
       h(
         'div',
