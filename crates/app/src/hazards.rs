@@ -78,9 +78,11 @@ pub struct HazardView {
     pub recheck_late: bool,
     /// Actions the state allows (the caller's role decides which succeed).
     pub actions: Vec<String>,
+    /// The actions the caller's side (regulator or enterprise) may take now.
+    pub my_actions: Vec<String>,
 }
 
-fn view(app: &App, h: &Hazard, now: i64) -> HazardView {
+fn view(app: &App, caller: &Caller, h: &Hazard, now: i64) -> HazardView {
     let state = State::parse(&h.state).unwrap_or(State::Reported);
     let grade = Grade::parse(&h.grade).unwrap_or(Grade::General);
     let status = status_of(h);
@@ -115,6 +117,7 @@ fn view(app: &App, h: &Hazard, now: i64) -> HazardView {
         recheck_due: h.closeout_applied_at.map(|a| crate::time::fmt_local(a + RECHECK_WINDOW_MS)),
         recheck_late: h.closeout_applied_at.is_some_and(|a| h.rechecked_at.unwrap_or(now) > a + RECHECK_WINDOW_MS),
         actions: hazard::available_events(state).iter().map(|s| s.to_string()).collect(),
+        my_actions: hazard::actions_for(&status, party_of(caller), now).into_iter().map(String::from).collect(),
     }
 }
 
@@ -262,7 +265,7 @@ pub async fn report(
         check_key(key)?;
         let mut c = app.db.read().await?;
         if let Some(h) = hazards::by_idempotency_key(&mut c, &scoped_key(Some(caller), key)).await? {
-            return Ok(view(app, &h, now_ms()));
+            return Ok(view(app, caller, &h, now_ms()));
         }
     }
     let mut tx = app.db.begin().await?;
@@ -281,7 +284,7 @@ pub async fn report(
     )
     .await?;
     tx.commit().await?;
-    Ok(view(app, &h, now_ms()))
+    Ok(view(app, caller, &h, now_ms()))
 }
 
 /// Anonymous report (H1 public): rate-limited by the web layer; returns the
@@ -824,7 +827,7 @@ async fn visible(c: &mut AnyConnection, caller: &Caller, id: &str) -> Result<Haz
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<HazardView> {
     let mut c = app.db.read().await?;
     let h = visible(&mut c, caller, id).await?;
-    Ok(view(app, &h, now_ms()))
+    Ok(view(app, caller, &h, now_ms()))
 }
 
 fn end_of_day_ms(date: &str) -> Result<i64> {
@@ -905,7 +908,7 @@ pub async fn act(app: &App, caller: &Caller, id: &str, a: &ActionInput) -> Resul
     }
     let h = apply(app, &mut tx, caller, party_of(caller), h, ev, a.note.as_deref(), &a.attachments).await?;
     tx.commit().await?;
-    Ok(view(app, &h, now))
+    Ok(view(app, caller, &h, now))
 }
 
 /// The transition, its timeline event, audit row, notifications and jobs.
@@ -1431,7 +1434,7 @@ pub async fn list(app: &App, caller: &Caller, f: &HazardFilter) -> Result<(Vec<H
     let mut c = app.db.read().await?;
     let (rows, total) = hazards::list(&mut c, &caller.scope, &q, Page::new(f.page, f.per_page)).await?;
     let now = now_ms();
-    Ok((rows.iter().map(|h| view(app, h, now)).collect(), total))
+    Ok((rows.iter().map(|h| view(app, caller, h, now)).collect(), total))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1517,7 +1520,7 @@ pub async fn classify(app: &App, caller: &Caller, id: &str, i: &ClassifyInput) -
     event(&mut tx, &h, caller, Party::Regulator, "classify", Some(&h.state), None, data, &[], false).await?;
     audit::record(&mut tx, caller, "classify", "hazard", &h.id, Some(&before), Some(&audit_view(&h))).await?;
     tx.commit().await?;
-    Ok(view(app, &h, now_ms()))
+    Ok(view(app, caller, &h, now_ms()))
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -1569,7 +1572,7 @@ pub async fn change_grade(app: &App, caller: &Caller, id: &str, i: &GradeChangeI
         .await?;
         audit::record(&mut tx, caller, "grade_change", "hazard", &h.id, Some(&before), Some(&audit_view(&h))).await?;
         tx.commit().await?;
-        return Ok(view(app, &h, now_ms()));
+        return Ok(view(app, caller, &h, now_ms()));
     }
     // Downgrade: find an open request by someone else.
     let events = hazards::events_of(&mut tx, &h.id).await?;
@@ -1632,7 +1635,7 @@ pub async fn change_grade(app: &App, caller: &Caller, id: &str, i: &GradeChangeI
         }
     }
     tx.commit().await?;
-    Ok(view(app, &h, now_ms()))
+    Ok(view(app, caller, &h, now_ms()))
 }
 
 // ---------------------------------------------------------------- inbox
@@ -1769,7 +1772,7 @@ pub async fn major(app: &App, caller: &Caller, id: &str) -> Result<MajorView> {
     let h = visible(&mut c, caller, id).await?;
     let plan = hazards::plan(&mut c, &h.id).await?;
     let listing = hazards::listing(&mut c, &h.id).await?;
-    let v = view(app, &h, now_ms());
+    let v = view(app, caller, &h, now_ms());
     Ok(MajorView {
         plan_submitted_at: plan.as_ref().map(|p| crate::time::fmt_local(p.submitted_at)),
         plan: plan.map(|p| PlanInput {

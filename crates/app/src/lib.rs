@@ -3,6 +3,7 @@
 //! the field), reads or writes through `anjian-store` in one transaction, and
 //! writes the audit trail in that same transaction. No HTTP here.
 
+pub mod alarm_feed;
 pub mod analytics;
 pub mod attachments;
 pub mod attendance;
@@ -18,6 +19,7 @@ pub mod hotline;
 pub mod inspections;
 pub mod knowledge;
 pub mod ledger;
+pub mod map;
 pub mod monitoring;
 pub mod outbound;
 pub mod registry;
@@ -26,6 +28,7 @@ pub mod reports;
 pub mod risk;
 pub mod scheduler;
 pub mod time;
+pub mod vocabulary;
 
 pub use error::AppError;
 
@@ -48,6 +51,8 @@ pub struct App {
     grids: Arc<RwLock<Option<Arc<hazards::GridIndex>>>>,
     /// The group-commit writers of public reports, started on first use.
     report_queue: Arc<std::sync::OnceLock<report_queue::ReportQueue>>,
+    /// The live alarm feed's fan-out (its poller runs while pages listen).
+    pub alarm_feed: alarm_feed::Feed,
 }
 
 impl App {
@@ -66,6 +71,7 @@ impl App {
             reports: reports::ReportConfig::default(),
             grids: Arc::new(RwLock::new(None)),
             report_queue: Arc::new(std::sync::OnceLock::new()),
+            alarm_feed: alarm_feed::Feed::default(),
         }
     }
 

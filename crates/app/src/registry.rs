@@ -21,7 +21,7 @@ pub struct RegionView {
     /// province | city | district | street | community | grid
     pub level: String,
     pub centroid: Option<[f64; 2]>,
-    /// GeoJSON geometry (only on single-region reads).
+    /// GeoJSON geometry (on single-region reads, and on lists asked with `geometry=true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub geometry: Option<serde_json::Value>,
@@ -46,6 +46,8 @@ pub struct RegionFilter {
     pub parent: Option<String>,
     /// province | city | district | street | community | grid
     pub level: Option<String>,
+    /// Include each region's GeoJSON polygon (for drawing a map of them).
+    pub geometry: Option<bool>,
 }
 
 /// Whether the caller may see region `code`: regulators their subtree (and
@@ -87,13 +89,19 @@ pub async fn list_regions(app: &App, caller: &Caller, f: &RegionFilter) -> Resul
         Scope::Region(r) if parent.is_none() => Some(r.prefix().to_string()),
         _ => None,
     };
-    let rows =
-        regions::list(&mut c, parent.as_ref().map(|p| p.as_str()), prefix.as_deref(), f.level.as_deref()).await?;
+    let (parent, level) = (parent.as_ref().map(|p| p.as_str()), f.level.as_deref());
+    let rows = regions::list(&mut c, parent, prefix.as_deref(), level).await?;
+    let mut geometries = if f.geometry == Some(true) {
+        regions::list_geometries(&mut c, parent, prefix.as_deref(), level).await?.into_iter().collect()
+    } else {
+        std::collections::HashMap::new()
+    };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let code = RegionCode::parse("code", &r.code).map_err(|e| AppError::Internal(e.to_string()))?;
         if region_visible(&mut c, caller, &code).await? {
-            out.push(RegionView::of(r));
+            let geometry = geometries.remove(&r.code).flatten().and_then(|g| serde_json::from_str(&g).ok());
+            out.push(RegionView { geometry, ..RegionView::of(r) });
         }
     }
     Ok(out)

@@ -5,6 +5,7 @@ mod backup;
 mod bench;
 mod bench_calc;
 mod bench_classify;
+mod bench_dashboard;
 mod bench_ledger;
 mod bench_pdf;
 mod bench_reports;
@@ -183,6 +184,21 @@ enum BenchCommand {
         /// Seconds per phase.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// The 一张图 dashboard's first render in headless Chromium on the Standard demo city: time
+    /// to the key figures and to the drawn map, page weight by type, against the dashboard's own
+    /// API requests fetched in parallel without rendering (needs chromium, node and the
+    /// browser tests' node_modules).
+    Dashboard {
+        /// Database URL (default: a temporary SQLite file); the demo city is loaded into it.
+        #[arg(long)]
+        database: Option<String>,
+        /// Cold page loads.
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        /// The browser side.
+        #[arg(long, default_value = "crates/web/tests/browser/bench.mjs")]
+        script: PathBuf,
     },
     /// Enforcement-document PDF rendering on one thread (a two-page 责令限期整改指令书 with 10
     /// findings), against building its layout alone and serialising it as JSON in the same run.
@@ -448,6 +464,10 @@ async fn run() -> anyhow::Result<()> {
             bench_ledger::run(bench_ledger::Args { database, entries, proof_log, proofs }).await
         }
         Command::Bench { command: BenchCommand::Classify { seconds } } => bench_classify::run(seconds),
+        Command::Bench { command: BenchCommand::Dashboard { database, runs, script } } => {
+            let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
+            bench_dashboard::run(bench_dashboard::Args { database, runs, script }).await
+        }
         Command::Bench { command: BenchCommand::Calc { seconds } } => bench_calc::run(seconds),
         Command::Bench { command: BenchCommand::Pdf { seconds } } => bench_pdf::run(seconds),
         Command::Report { db, region, month, week, format, out } => {

@@ -353,10 +353,55 @@ pub fn available_events(state: State) -> &'static [&'static str] {
     }
 }
 
+/// The actions `party` may take on a hazard in status `s` now: the events of
+/// [`available_events`] that [`transition`] accepts (probed with a deadline
+/// or extension one day ahead where the event takes one).
+pub fn actions_for(s: &HazardStatus, party: Party, now_ms: i64) -> Vec<&'static str> {
+    const DAY_MS: i64 = 86_400_000;
+    let ahead = s.deadline_ms.unwrap_or(now_ms).max(now_ms) + DAY_MS;
+    available_events(s.state)
+        .iter()
+        .copied()
+        .filter(|name| {
+            let ev = match *name {
+                "dispatch" => Event::Dispatch { deadline_ms: ahead },
+                "reassign" => Event::Reassign { deadline_ms: ahead },
+                "request_extension" => Event::RequestExtension { until_ms: ahead },
+                "dismiss" => Event::Dismiss,
+                "start" => Event::Start,
+                "dispute" => Event::Dispute,
+                "approve_extension" => Event::ApproveExtension,
+                "refuse_extension" => Event::RefuseExtension,
+                "submit" => Event::Submit,
+                "accept" => Event::Accept,
+                "reject" => Event::Reject,
+                _ => return false,
+            };
+            transition(s, &ev, party, now_ms).is_ok()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn each_party_is_offered_only_what_it_may_do() {
+        let pending = run(&[(Event::Dispatch { deadline_ms: NOW + 7 * DAY }, Party::Regulator)]).unwrap();
+        assert_eq!(actions_for(&pending, Party::Enterprise, NOW), ["start", "dispute", "request_extension"]);
+        assert_eq!(actions_for(&pending, Party::Regulator, NOW), ["start", "reassign"]);
+        let asked =
+            transition(&pending, &Event::RequestExtension { until_ms: NOW + 9 * DAY }, Party::Enterprise, NOW).unwrap();
+        assert_eq!(
+            actions_for(&asked, Party::Regulator, NOW),
+            ["start", "reassign", "approve_extension", "refuse_extension"]
+        );
+        assert_eq!(actions_for(&asked, Party::Enterprise, NOW), ["start", "dispute"]);
+        assert_eq!(actions_for(&HazardStatus::new(), Party::Enterprise, NOW), Vec::<&str>::new());
+        assert_eq!(actions_for(&HazardStatus::new(), Party::Regulator, NOW), ["dispatch", "dismiss"]);
+    }
 
     const NOW: i64 = 1_800_000_000_000;
     const DAY: i64 = 86_400_000;

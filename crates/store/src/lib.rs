@@ -28,6 +28,7 @@
 //! holds us to both. Remove them when sqlx fixes the mapping.
 
 pub mod accounts;
+pub mod alarm_changes;
 pub mod attachments;
 pub mod audit;
 pub mod concrete;
@@ -39,6 +40,7 @@ pub mod hazards;
 pub mod inspections;
 pub mod jobs;
 pub mod ledger;
+pub mod map;
 pub mod migrate;
 pub mod monitoring;
 pub mod notifications;

@@ -65,13 +65,7 @@ pub async fn exists(c: &mut AnyConnection, code: &str) -> Result<bool> {
     Ok(get(c, code).await?.is_some())
 }
 
-/// Regions matching the filters, ordered by code.
-pub async fn list(
-    c: &mut AnyConnection,
-    parent: Option<&str>,
-    prefix: Option<&str>,
-    level: Option<&str>,
-) -> Result<Vec<Region>> {
+fn list_filter(parent: Option<&str>, prefix: Option<&str>, level: Option<&str>) -> Filter {
     let mut f = Filter::new();
     if let Some(p) = parent {
         f.and("parent_code = {}", Bind::Text(p.into()));
@@ -82,7 +76,30 @@ pub async fn list(
     if let Some(l) = level {
         f.and("level = {}", Bind::Text(l.into()));
     }
+    f
+}
+
+/// Regions matching the filters, ordered by code.
+pub async fn list(
+    c: &mut AnyConnection,
+    parent: Option<&str>,
+    prefix: Option<&str>,
+    level: Option<&str>,
+) -> Result<Vec<Region>> {
+    let f = list_filter(parent, prefix, level);
     let sql = format!("SELECT {COLS} FROM regions{} ORDER BY code", f.where_sql());
+    Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
+}
+
+/// The GeoJSON geometries (as text) of the regions [`list`] returns.
+pub async fn list_geometries(
+    c: &mut AnyConnection,
+    parent: Option<&str>,
+    prefix: Option<&str>,
+    level: Option<&str>,
+) -> Result<Vec<(String, Option<String>)>> {
+    let f = list_filter(parent, prefix, level);
+    let sql = format!("SELECT code, geometry FROM regions{} ORDER BY code", f.where_sql());
     Ok(f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(c).await?)
 }
 

@@ -3,9 +3,11 @@
 //! Handlers are thin: extract, call one `anjian-app` use case, map.
 
 pub mod api;
+pub mod compress;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod pages;
 
 use anjian_app::App;
 use axum::Router;
@@ -132,6 +134,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(hazards::grade))
         .routes(routes!(hazards::major))
         .routes(routes!(hazards::taxonomy))
+        .routes(routes!(hazards::vocabularies))
         .routes(routes!(hazards::plan))
         .routes(routes!(hazards::listing))
         .routes(routes!(attachments::upload))
@@ -144,6 +147,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::templates))
         .routes(routes!(monitoring::ingest))
         .routes(routes!(monitoring::alarms))
+        .routes(routes!(alarm_stream::stream))
         .routes(routes!(monitoring::alarm))
         .routes(routes!(monitoring::alarm_action))
         .routes(routes!(monitoring::emergencies))
@@ -169,6 +173,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::licences))
         .routes(routes!(analytics::profile))
         .routes(routes!(reports::region))
+        .routes(routes!(map::layers))
         .routes(routes!(risk::units_of, risk::add_unit))
         .routes(routes!(risk::units))
         .routes(routes!(risk::unit, risk::update_unit))
@@ -241,7 +246,7 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
     let api = api
         .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "接口不存在") });
     Router::new()
-        .route("/", get(api::system::home))
+        .merge(pages::routes())
         .route("/healthz", get(api::system::healthz))
         .route("/readyz", get(api::system::readyz))
         .route("/metrics", get(api::system::metrics))
@@ -254,6 +259,7 @@ pub fn router_with_metrics(app: App, opts: WebOptions, metrics: metrics::Metrics
         .route("/assets/swagger-ui/swagger-ui-bundle.js", get(api::system::swagger_js))
         .route("/assets/swagger-ui/swagger-ui.css", get(api::system::swagger_css))
         .merge(api)
+        .layer(axum::middleware::from_fn(compress::json))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(TraceLayer::new_for_http())

@@ -34,11 +34,22 @@ pub async fn logout(State(s): State<AppState>, Auth(_c): Auth, parts: Parts) -> 
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
-/// Who am I.
+/// The caller, and the session's CSRF token for the pages.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Send as `X-CSRF-Token` on state-changing requests made with the
+    /// session cookie (null for API tokens, which need none).
+    pub csrf_token: Option<String>,
+}
+
+/// Who am I (and, for a session, its CSRF token: a page reloaded after
+/// login learns it here; the cookie itself is HttpOnly).
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
-    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
-pub async fn me(Auth(c): Auth) -> Json<UserView> {
-    Json(UserView::from(&c))
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(Auth(c): Auth) -> Json<Me> {
+    Json(Me { user: UserView::from(&c), csrf_token: c.csrf.clone() })
 }
 
 /// Create a long-lived API token for the caller. The secret is shown once.

@@ -140,3 +140,11 @@ pub async fn listing(
 pub async fn taxonomy(Auth(_c): Auth) -> Json<Vec<anjian_app::knowledge::TaxonomyNode>> {
     Json(anjian_app::knowledge::taxonomy_tree())
 }
+
+/// The API's codes with their Chinese labels: hazard states, grades and
+/// channels, industries, scales, roles, alarm levels, device types.
+#[utoipa::path(get, path = "/api/v1/vocabularies", tag = "hazards",
+    responses((status = 200, body = anjian_app::vocabulary::Vocabularies), (status = 401, body = ErrorBody)))]
+pub async fn vocabularies(Auth(_c): Auth) -> Json<anjian_app::vocabulary::Vocabularies> {
+    Json(anjian_app::vocabulary::all())
+}

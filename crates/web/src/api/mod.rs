@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per resource. Handlers extract,
 //! call one use case, and map the result.
 
+pub mod alarm_stream;
 pub mod analytics;
 pub mod attachments;
 pub mod attendance;
@@ -14,6 +15,7 @@ pub mod hazards;
 pub mod import;
 pub mod inspections;
 pub mod ledger;
+pub mod map;
 pub mod monitoring;
 pub mod notifications;
 pub mod people;

@@ -56,18 +56,3 @@ pub async fn swagger_css() -> Response {
     static CSS: &[u8] = include_bytes!("../../assets/vendor/swagger-ui/swagger-ui.css");
     ([(header::CONTENT_TYPE, "text/css"), (header::CACHE_CONTROL, "public, max-age=86400")], CSS).into_response()
 }
-
-pub async fn home() -> Html<&'static str> {
-    Html(
-        r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>安监 · 安全生产监管平台</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;line-height:1.6}
-a{color:#0b57d0}</style></head>
-<body><h1>安监 · 安全生产监管平台</h1>
-<p>服务运行中。网页端（一张图、隐患处置、移动巡检）尚在建设中，目前可通过 HTTP API 使用全部功能。</p>
-<ul><li><a href="/api/docs">API 文档</a>（OpenAPI 3.1：<a href="/api/v1/openapi.json">openapi.json</a>）</li>
-<li><a href="/healthz">健康检查</a> · <a href="/readyz">就绪检查</a> · <a href="/metrics">监控指标</a></li></ul>
-</body></html>"#,
-    )
-}

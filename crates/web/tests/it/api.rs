@@ -638,6 +638,10 @@ both_backends! {
             (Method::GET, "/api/v1/emergencies/{id}", format!("/api/v1/emergencies/{emergency_b}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/emergencies/{id}/actions", format!("/api/v1/emergencies/{emergency_b}/actions"), Some(json!({"action": "measure", "text": "越权"})), outsiders.to_vec()),
             (Method::GET, "/api/v1/rule-templates", "/api/v1/rule-templates".into(), None, vec![]),
+            // A live stream of the caller's own scope; another region is refused.
+            (Method::GET, "/api/v1/alarms/stream", "/api/v1/alarms/stream?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::GET, "/api/v1/map/layers", "/api/v1/map/layers?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::GET, "/api/v1/vocabularies", "/api/v1/vocabularies".into(), None, vec![]),
             (Method::GET, "/api/v1/taxonomy", "/api/v1/taxonomy".into(), None, vec![]),
             (Method::GET, "/api/v1/ledger/verify", "/api/v1/ledger/verify".into(), None, vec!["city", "east", "a-head"]),
             (Method::GET, "/api/v1/enterprises/{id}/hazard-sources", format!("/api/v1/enterprises/{ent_b}/hazard-sources"), None, outsiders.to_vec()),

@@ -5,6 +5,7 @@
 mod analytics;
 mod api;
 mod attendance;
+mod browser;
 mod calc;
 mod common;
 mod concrete;
@@ -15,6 +16,9 @@ mod history;
 mod inspections;
 mod ledger;
 mod lifecycle;
+mod live;
 mod monitoring;
 mod reports;
+mod one_map;
+mod pages;
 mod risk;
