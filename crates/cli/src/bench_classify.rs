@@ -1,6 +1,6 @@
 //! `anjian bench classify`: hazard classification throughput on one thread.
 //!
-//! The texts are the 566 held-out descriptions (never trained on), classified
+//! The texts are the held-out descriptions (never trained on), classified
 //! round after round for a fixed time. The reference, measured in the same
 //! run on the same texts, is the classifier's own first step alone: jieba
 //! segmentation plus character n-grams. Any jieba-based classifier pays at

@@ -178,7 +178,7 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         proofs: u64,
     },
-    /// Hazard classification throughput on one thread (the 566 held-out descriptions, round
+    /// Hazard classification throughput on one thread (the held-out descriptions, round
     /// after round), against jieba segmentation and n-gram extraction alone in the same run.
     Classify {
         /// Seconds per phase.
