@@ -164,33 +164,7 @@ pub async fn ensure_history(
     let counts = serde_json::json!({
         "seed": seed, "months": spec.months, "hazards": hazards, "events": events, "sha256": sha256,
     });
-    let now = now_ms();
-    anjian_app::ledger::append(
-        &mut tx,
-        &new_id(),
-        &anjian_app::ledger::Record {
-            kind: "import.demo_history",
-            subject: HISTORY_MARKER,
-            actor: "system",
-            time_ms: now,
-            fields: counts.clone(),
-            content: counts.clone(),
-        },
-    )
-    .await
-    .map_err(|e| fail(e.to_string()))?;
-    audit::record::<(), _>(
-        &mut tx,
-        &Caller::system(),
-        "demo_history",
-        "demo_city",
-        &seed.to_string(),
-        None,
-        Some(&counts),
-    )
-    .await
-    .map_err(|e| fail(e.to_string()))?;
-    settings::set(&mut tx, HISTORY_MARKER, &counts.to_string()).await.map_err(|e| fail(e.to_string()))?;
+    mark_loaded(&mut tx, HISTORY_MARKER, seed, &counts).await.map_err(fail)?;
     tx.commit().await.map_err(|e| fail(e.to_string()))?;
     tracing::info!(hazards, events, seconds = started.elapsed().as_secs_f64(), "demo hazard history loaded");
     Ok(HistorySummary { reused: false, hazards, events, sha256 })
@@ -260,32 +234,7 @@ pub async fn ensure_inspections(app: &App, city: &DemoCity, seed: u64) -> Result
         "seed": seed, "inspections": r.inspections.len(), "results": r.results.len(), "checkins": r.checkins.len(),
         "trainings": r.trainings.len(), "signins": r.signins.len(), "sha256": hex::encode(hasher.finalize()),
     });
-    anjian_app::ledger::append(
-        &mut tx,
-        &new_id(),
-        &anjian_app::ledger::Record {
-            kind: "import.demo_inspections",
-            subject: INSPECTIONS_MARKER,
-            actor: "system",
-            time_ms: now_ms(),
-            fields: counts.clone(),
-            content: counts.clone(),
-        },
-    )
-    .await
-    .map_err(|e| fail(e.to_string()))?;
-    audit::record::<(), _>(
-        &mut tx,
-        &Caller::system(),
-        "demo_inspections",
-        "demo_city",
-        &seed.to_string(),
-        None,
-        Some(&counts),
-    )
-    .await
-    .map_err(|e| fail(e.to_string()))?;
-    settings::set(&mut tx, INSPECTIONS_MARKER, &counts.to_string()).await.map_err(|e| fail(e.to_string()))?;
+    mark_loaded(&mut tx, INSPECTIONS_MARKER, seed, &counts).await.map_err(fail)?;
     tx.commit().await.map_err(|e| fail(e.to_string()))?;
     tracing::info!(
         inspections = r.inspections.len(),
@@ -294,6 +243,37 @@ pub async fn ensure_inspections(app: &App, city: &DemoCity, seed: u64) -> Result
         "demo inspection records loaded"
     );
     Ok(r.inspections.len())
+}
+
+/// Closes a demo load inside its transaction: the load's counts and digest go on
+/// the evidence ledger (`import.<marker>`) and the audit log, and the marker
+/// setting records that the load is done (later starts reuse it).
+async fn mark_loaded(
+    tx: &mut AnyConnection,
+    marker: &'static str,
+    seed: u64,
+    counts: &serde_json::Value,
+) -> Result<(), String> {
+    let kind = format!("import.{marker}");
+    anjian_app::ledger::append(
+        &mut *tx,
+        &new_id(),
+        &anjian_app::ledger::Record {
+            kind: &kind,
+            subject: marker,
+            actor: "system",
+            time_ms: now_ms(),
+            fields: counts.clone(),
+            content: counts.clone(),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    audit::record::<(), _>(&mut *tx, &Caller::system(), marker, "demo_city", &seed.to_string(), None, Some(counts))
+        .await
+        .map_err(|e| e.to_string())?;
+    settings::set(&mut *tx, marker, &counts.to_string()).await.map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
