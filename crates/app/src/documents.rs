@@ -445,6 +445,19 @@ fn render(app: &App, content: &doc::Document) -> Result<Vec<u8>> {
     })
 }
 
+/// An issued document names at least two inspectors, each with the number
+/// of their enforcement certificate (《行政处罚法》第四十二条: 执法人员不得少于两人;
+/// 《安全生产执法程序规定》: 出示执法证件). A draft may lack them.
+fn check_inspectors(given: &[Inspector]) -> Result<()> {
+    if given.len() < 2 {
+        return Err(AppError::field("inspectors", "签发前须填写不少于两名执法人员及其执法证号"));
+    }
+    if let Some(k) = given.iter().position(|i| i.certificate.trim().is_empty()) {
+        return Err(AppError::field(&format!("inspectors[{k}].certificate"), "签发前须填写执法证号"));
+    }
+    Ok(())
+}
+
 /// Issues a draft: numbered, rendered, stored, its hash on the ledger, locked.
 pub async fn issue(app: &App, caller: &Caller, id: &str) -> Result<DocumentView> {
     require_regulator(caller)?;
@@ -454,6 +467,7 @@ pub async fn issue(app: &App, caller: &Caller, id: &str) -> Result<DocumentView>
         return Err(AppError::Conflict { field: "state".into() });
     }
     let mut content: doc::Document = serde_json::from_str(&d.body).map_err(|e| AppError::Internal(e.to_string()))?;
+    check_inspectors(&content.inspectors)?;
     let now = now_ms();
     let issued = civil(now).date();
     let year = i64::from(issued.year());

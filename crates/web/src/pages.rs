@@ -3,7 +3,7 @@
 //! into the binary so nothing is fetched from the internet at runtime.
 //!
 //! - `/`, `/login`, `/dashboard`, `/screen`, `/hazards…`, `/enterprises/…`,
-//!   `/inbox`: the signed-in application (`assets/app/index.html`), routed in
+//!   `/inbox`, `/inspections…`, `/documents…`, `/alarms`: the signed-in application (`assets/app/index.html`), routed in
 //!   the browser by `assets/app/js/main.js`;
 //! - `/report`, `/track…`: the public report and follow-up pages (no login);
 //! - `/m/`: the mobile inspection app (installable PWA, its service worker
@@ -46,6 +46,7 @@ pub static ASSETS: &[Asset] = assets![
     "app/js/minimap.js",
     "app/js/live.js",
     "app/js/widgets.js",
+    "app/js/listing.js",
     "app/js/pages/login.js",
     "app/js/pages/home.js",
     "app/js/pages/dashboard.js",
@@ -54,6 +55,11 @@ pub static ASSETS: &[Asset] = assets![
     "app/js/pages/hazard-new.js",
     "app/js/pages/enterprise.js",
     "app/js/pages/inbox.js",
+    "app/js/pages/inspections.js",
+    "app/js/pages/inspection.js",
+    "app/js/pages/documents.js",
+    "app/js/pages/document.js",
+    "app/js/pages/alarms.js",
     "public/report.html",
     "public/track.html",
     "public/public.css",
@@ -305,6 +311,11 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         "/hazards/{id}",
         "/enterprises/{id}",
         "/inbox",
+        "/inspections",
+        "/inspections/{id}",
+        "/documents",
+        "/documents/{id}",
+        "/alarms",
     ] {
         r = r.route(p, get(app_shell));
     }

@@ -41,7 +41,7 @@ async function newContext(opts = {}) {
     const u = r.url();
     if (!u.startsWith(BASE) && !u.startsWith('data:') && !u.startsWith('blob:')) external.push(u);
   });
-  ctx.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`)));
+  ctx.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message} (${(e.stack || '').split('\n').slice(1, 3).join(' ← ').trim()})`)));
   ctx.on('close', () => open.delete(ctx));
   open.add(ctx);
   return ctx;
@@ -414,6 +414,62 @@ await check('the hazard list filters and links back to the hazard', async () => 
   const api = await ok(page, 'hazards?state=reported&per_page=1');
   await page.locator('[role=status]', { hasText: `共 ${fmt(api.total)} 项` }).waitFor();
   await shot(page, 'hazard-list');
+  await ctx.close();
+});
+
+// ------------------------------------------------- inspections, documents
+
+await check('an enforcement inspection becomes a rectification order issued from its pages', async () => {
+  const ctx = await newContext();
+  const page = await login(ctx, 'district01');
+  const ent = (await ok(page, 'enterprises?region=379901&per_page=1')).items[0];
+  const tpl = (await ok(page, 'inspection-templates?kind=enforcement')).items[0];
+  const t = await ok(page, 'inspection-templates/' + tpl.id);
+  const items = t.sections.flatMap((s) => s.items);
+  const results = items.map((it, k) => (k < 2 ? { item_code: it.code, outcome: 'fail', problem_code: it.problems[0].code, note: '现场发现' } : { item_code: it.code, outcome: 'pass' }));
+  const ins = await ok(page, 'inspections', { method: 'POST', body: { template_id: tpl.id, enterprise_id: ent.id, submit: true, results } });
+
+  await page.goto(BASE + '/inspections?kind=enforcement');
+  await page.getByRole('link', { name: ins.number }).click();
+  await page.waitForURL('**/inspections/' + ins.id);
+  await page.getByRole('heading', { name: `执法检查 ${ins.number}` }).waitFor();
+  expect((await page.locator('table tbody tr.overdue').count()) === 2, 'the two failing items are marked');
+  expect((await page.getByRole('link', { name: '查看隐患' }).count()) === 2, 'each failing item links to its hazard');
+  await page.getByRole('link', { name: ent.name }).first().waitFor();
+  await shot(page, 'inspection');
+
+  await page.getByRole('button', { name: '制作责令限期整改指令书' }).click();
+  await page.waitForURL(/\/documents\/[^/]+$/);
+  await page.getByRole('heading', { name: '责令限期整改指令书' }).waitFor();
+  expect((await page.locator('table tbody tr').count()) === 2, 'the order lists both findings');
+  // Issuing needs two inspectors with certificates: refused with one, then edited and issued.
+  await page.getByLabel('执法人员').fill('张明 37990100123\n');
+  await page.getByRole('textbox', { name: '检查情况' }).fill('对该单位进行执法检查，发现下列问题。');
+  await page.getByRole('button', { name: '保存草稿' }).click();
+  await page.locator('.prose', { hasText: '对该单位进行执法检查' }).waitFor();
+  await page.getByRole('button', { name: '签发' }).click();
+  await page.locator('#toast', { hasText: '不少于两名执法人员' }).waitFor();
+  await page.getByLabel('执法人员').fill('张明 37990100123\n李华 37990100456');
+  await page.getByRole('button', { name: '保存草稿' }).click();
+  await page.locator('dd', { hasText: '李华（证号 37990100456）' }).waitFor();
+  await page.getByRole('button', { name: '签发' }).click();
+  await page.locator('dd', { hasText: /应急责改〔\d{4}〕\d+号/ }).first().waitFor();
+  const docId = page.url().split('/').pop();
+  const doc = await ok(page, 'documents/' + docId);
+  expect(doc.state === 'issued' && /^[0-9a-f]{64}$/.test(doc.pdf_sha256), `issued with its hash: ${doc.state} ${doc.pdf_sha256}`);
+  await page.locator('code.hash', { hasText: doc.pdf_sha256 }).waitFor();
+  const pdf = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    return { type: r.headers.get('content-type'), head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)) };
+  }, await page.getByRole('link', { name: '下载 PDF' }).getAttribute('href'));
+  expect(pdf.type === 'application/pdf' && pdf.head === '%PDF-', `the PDF link serves a PDF: ${JSON.stringify(pdf)}`);
+  await shot(page, 'document');
+
+  await page.goto(BASE + '/documents?state=issued');
+  await page.getByRole('link', { name: doc.number }).waitFor();
+  await page.goto(BASE + '/alarms');
+  const alarms = await ok(page, 'alarms?state=open&per_page=1');
+  await page.locator('[role=status]', { hasText: `共 ${fmt(alarms.total)} 条` }).waitFor();
   await ctx.close();
 });
 

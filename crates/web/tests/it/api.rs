@@ -516,7 +516,8 @@ both_backends! {
         let new_doc = |kind: &'static str| {
             let (ta, w, i) = (&ta, west_t.clone(), inspection_b.clone());
             async move {
-                let (s, d) = ta.call(Method::POST, &format!("/api/v1/inspections/{i}/documents"), Some(&w), Some(json!({"kind": kind}))).await;
+                let (s, d) = ta.call(Method::POST, &format!("/api/v1/inspections/{i}/documents"), Some(&w), Some(json!({"kind": kind,
+                    "inspectors": [{"name": "张明", "certificate": "37990100123"}, {"name": "李华", "certificate": "37990100456"}]}))).await;
                 assert_eq!(s, StatusCode::CREATED, "{d}");
                 d["id"].as_str().unwrap().to_string()
             }

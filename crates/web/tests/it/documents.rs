@@ -7,6 +7,12 @@ use crate::common::Env;
 use anjian_store::both_backends;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::LazyLock;
+
+/// Two inspectors with their certificates: what an issued document needs.
+static INSPECTORS: LazyLock<Value> = LazyLock::new(
+    || json!([{"name": "张明", "certificate": "37990100123"}, {"name": "李华", "certificate": "37990100456"}]),
+);
 
 async fn enforcement_with_findings(e: &Env, token: &str, enterprise_id: &str, fails: usize) -> Value {
     let (_, v) = e.call(Method::GET, "/api/v1/inspection-templates?kind=enforcement", token, None).await;
@@ -106,7 +112,17 @@ both_backends! {
         let ins2 = enforcement_with_findings(&e, &district, &ent.id, 1).await;
         let (_, d2) = e.call(Method::POST, &format!("/api/v1/inspections/{}/documents", ins2["id"].as_str().unwrap()), &district,
             Some(json!({"kind": "rectification_order"}))).await;
-        let (_, d2) = e.call(Method::POST, &format!("/api/v1/documents/{}/issue", d2["id"].as_str().unwrap()), &district, None).await;
+        let d2id = d2["id"].as_str().unwrap().to_string();
+        // Issuing needs two inspectors with their certificate numbers (a draft defaults to the caller alone).
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/documents/{d2id}/issue"), &district, None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("inspectors")), "{v}");
+        let (_, _) = e.call(Method::PUT, &format!("/api/v1/documents/{d2id}"), &district,
+            Some(json!({"inspectors": [{"name": "张明", "certificate": "37990100123"}, {"name": "李华", "certificate": ""}]}))).await;
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/documents/{d2id}/issue"), &district, None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("inspectors[1].certificate")), "{v}");
+        let (s, _) = e.call(Method::PUT, &format!("/api/v1/documents/{d2id}"), &district, Some(json!({"inspectors": INSPECTORS.clone()}))).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, d2) = e.call(Method::POST, &format!("/api/v1/documents/{d2id}/issue"), &district, None).await;
         assert!(d2["number"].as_str().unwrap().ends_with(&format!("〔{year}〕2号")), "{d2}");
 
         // A change is a new version naming the old; issuing it supersedes the old.
@@ -128,7 +144,8 @@ both_backends! {
 
         // The recheck opinion reviews the order's findings.
         let (s, rc) = e.call(Method::POST, &format!("/api/v1/inspections/{iid}/documents"), &district, Some(json!({
-            "kind": "recheck_opinion", "review_of": rid, "reviews": [{"index": 0, "rectified": true, "note": "已整改到位"}]}))).await;
+            "kind": "recheck_opinion", "review_of": rid, "inspectors": INSPECTORS.clone(),
+            "reviews": [{"index": 0, "rectified": true, "note": "已整改到位"}]}))).await;
         assert_eq!(s, StatusCode::CREATED, "{rc}");
         assert_eq!(rc["content"]["findings"][0]["review"]["rectified"], true);
         let (s, rc) = e.call(Method::POST, &format!("/api/v1/documents/{}/issue", rc["id"].as_str().unwrap()), &district, None).await;

@@ -18,6 +18,11 @@ const ROUTES = [
   { re: /^\/hazards\/([^/]+)$/, load: () => import('./pages/hazard.js') },
   { re: /^\/enterprises\/([^/]+)$/, load: () => import('./pages/enterprise.js') },
   { re: /^\/inbox$/, load: () => import('./pages/inbox.js') },
+  { re: /^\/inspections$/, load: () => import('./pages/inspections.js') },
+  { re: /^\/inspections\/([^/]+)$/, load: () => import('./pages/inspection.js') },
+  { re: /^\/documents$/, load: () => import('./pages/documents.js'), regulator: true },
+  { re: /^\/documents\/([^/]+)$/, load: () => import('./pages/document.js'), regulator: true },
+  { re: /^\/alarms$/, load: () => import('./pages/alarms.js') },
 ];
 
 function navItems(me) {
@@ -27,6 +32,9 @@ function navItems(me) {
       ['/screen', '大屏'],
       ['/hazards', '隐患'],
       ['/hazards/new', '上报隐患'],
+      ['/inspections', '检查'],
+      ['/documents', '文书'],
+      ['/alarms', '报警'],
       ['/inbox', '消息'],
       ['/m/', '移动巡检'],
     ];
@@ -35,6 +43,8 @@ function navItems(me) {
     ['/', me.role === 'enterprise-head' ? '工作台' : '我的任务'],
     ['/hazards', '隐患'],
     ['/hazards/new', '自查上报'],
+    ['/inspections', '检查记录'],
+    ['/alarms', '报警'],
     ['/inbox', '消息'],
     ['/m/', '移动巡检'],
   ];
@@ -48,6 +58,7 @@ let pageSeq = 0;
 /** Whether nav item `href` is the page at `here` (a hazard's page is under 隐患). */
 function current(href, here) {
   if (href === here) return true;
+  if (href === '/inspections' || href === '/documents') return here.startsWith(href + '/');
   return href === '/hazards' && here.startsWith('/hazards/') && here !== '/hazards/new';
 }
 

@@ -5,6 +5,7 @@ import { api, qs } from '../api.js';
 import { h, fill, fmtNum, fmtTime, titled, field, formAlert, showErrors } from '../dom.js';
 import { isRegulator, vocabularies } from '../labels.js';
 import { stateBadge, gradeBadge, deadlineText } from '../widgets.js';
+import { pager as pagerLinks } from '../listing.js';
 
 const PER_PAGE = 20;
 const KEYS = ['region', 'state', 'grade', 'channel', 'overdue', 'mine', 'listed', 'q', 'from', 'to', 'enterprise_id', 'page'];
@@ -103,12 +104,5 @@ export async function render(main, ctx) {
       ),
     ),
   );
-  const pages = Math.ceil(res.total / PER_PAGE);
-  if (pages > 1) {
-    const link = (p, label) =>
-      h('a', { href: '/hazards' + qs({ ...q, page: p }), 'aria-current': p === page ? 'page' : null, class: 'button small' }, label);
-    const nums = [];
-    for (let p = Math.max(1, page - 2); p <= Math.min(pages, page + 2); p++) nums.push(link(p, String(p)));
-    fill(pager, page > 1 ? link(page - 1, '上一页') : null, nums, page < pages ? link(page + 1, '下一页') : null, h('span', { class: 'muted small' }, ` 第 ${page} / ${pages} 页`));
-  }
+  fill(pager, pagerLinks('/hazards', q, page, res.total, PER_PAGE));
 }

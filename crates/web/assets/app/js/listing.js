@@ -1,0 +1,83 @@
+// What the list pages share: filters kept in the URL (so a list can be
+// linked to), a results table that reads on a phone (cells carry their
+// column's label), and the pager.
+
+import { qs } from './api.js';
+import { h } from './dom.js';
+
+/** The filter values of `keys` from the page's query. */
+export function queryOf(ctx, keys) {
+  return Object.fromEntries(keys.map((k) => [k, ctx.query.get(k) || '']));
+}
+
+/** `<select name>` with an "any" first option. `list`: [{code, label}]. */
+export function select(name, list, current, any = '全部') {
+  return h(
+    'select',
+    { name },
+    h('option', { value: '' }, any),
+    list.map((t) => h('option', { value: t.code, selected: t.code === current }, t.label)),
+  );
+}
+
+/** A filter form: submitting it navigates to `base` with the non-empty values. */
+export function filterForm(label, keys, base, ctx, ...fields) {
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': label }, ...fields);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    const next = {};
+    for (const k of keys) if (k !== 'page' && data.get(k)) next[k] = data.get(k);
+    ctx.navigate(base + qs(next));
+  });
+  return form;
+}
+
+/** A table whose rows are `rows` (arrays of cells, or {cells, class}). */
+export function table(caption, headers, rows, cls = '') {
+  return h(
+    'table',
+    { class: 'table ' + cls },
+    h('caption', { class: 'sr-only' }, caption),
+    h('thead', null, h('tr', null, headers.map((t) => h('th', { scope: 'col' }, t)))),
+    h(
+      'tbody',
+      null,
+      rows.map((r) => {
+        const cells = Array.isArray(r) ? r : r.cells;
+        return h('tr', { class: Array.isArray(r) ? '' : r.class || '' }, cells.map((c, i) => h('td', { 'data-label': headers[i] }, c)));
+      }),
+    ),
+  );
+}
+
+/** Page links for `total` items, `perPage` a page; null for one page. */
+export function pager(base, q, page, total, perPage) {
+  const pages = Math.ceil(total / perPage);
+  if (pages <= 1) return null;
+  const link = (p, label) =>
+    h('a', { href: base + qs({ ...q, page: p }), 'aria-current': p === page ? 'page' : null, class: 'button small' }, label);
+  const nums = [];
+  for (let p = Math.max(1, page - 2); p <= Math.min(pages, page + 2); p++) nums.push(link(p, String(p)));
+  return [page > 1 ? link(page - 1, '上一页') : null, nums, page < pages ? link(page + 1, '下一页') : null, h('span', { class: 'muted small' }, ` 第 ${page} / ${pages} 页`)];
+}
+
+const names = new Map();
+
+/** Names of registry records (`enterprises`, `devices`) by id, fetched once
+ * per page load (a list page shows at most one page of distinct ids).
+ * Unknown or hidden ids keep the id. */
+export async function namesOf(api, kind, ids) {
+  const key = (id) => kind + '/' + id;
+  const missing = [...new Set(ids)].filter((id) => id && !names.has(key(id)));
+  await Promise.all(
+    missing.map((id) =>
+      api(kind + '/' + encodeURIComponent(id))
+        .then((x) => names.set(key(id), x.name))
+        .catch(() => names.set(key(id), id)),
+    ),
+  );
+  return (id) => names.get(key(id)) || id;
+}
+
+export const enterpriseNames = (api, ids) => namesOf(api, 'enterprises', ids);
