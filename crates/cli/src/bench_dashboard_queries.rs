@@ -183,8 +183,13 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     println!("window {first} – {today} (Shanghai); {} runs per query after 2 warm-up runs", a.runs);
 
     // ---- the product's queries
-    let names = ["counts by region × month × state", "rectification rate by industry", "top-20 overdue enterprises"];
-    let mut results: Vec<(&str, [Vec<f64>; 3], [String; 3])> = Vec::new();
+    let names = [
+        "counts by region × month × state",
+        "rectification rate by industry",
+        "top-20 overdue enterprises",
+        "counts by region × month × state, last 365 days (partial months at both ends)",
+    ];
+    let mut results: Vec<(&str, [Vec<f64>; 4], [String; 4])> = Vec::new();
     for tg in &targets {
         let login = anjian_app::auth::login(
             &tg.app,
@@ -193,20 +198,23 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("login: {e}"))?;
         let caller = anjian_app::auth::authenticate(&tg.app, &login.token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut times: [Vec<f64>; 3] = Default::default();
-        let mut shapes: [String; 3] = Default::default();
-        for q in 0..3 {
+        let mut times: [Vec<f64>; 4] = Default::default();
+        let mut shapes: [String; 4] = Default::default();
+        for q in 0..4 {
             for run in 0..a.runs + 2 {
                 let t = Instant::now();
                 let shape = match q {
-                    0 | 1 => {
-                        let v = anjian_app::analytics::stats(
-                            &tg.app,
-                            &caller,
-                            &stats(if q == 0 { "region,month,state" } else { "industry" }),
-                        )
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    0 | 1 | 3 => {
+                        let p = match q {
+                            0 => stats("region,month,state"),
+                            1 => stats("industry"),
+                            _ => {
+                                StatsParams { by: "region,month,state".into(), region: None, since: None, until: None }
+                            }
+                        };
+                        let v = anjian_app::analytics::stats(&tg.app, &caller, &p)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
                         format!("{} rows, {} found, {} overdue", v.rows.len(), v.total.found, v.total.overdue)
                     }
                     _ => {
@@ -242,14 +250,15 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .arg(tmp.join("hazards.csv"))
         .arg(tmp.join("enterprises.csv"))
         .args([since_ms.to_string(), until_ms.to_string(), anjian_store::now_ms().to_string(), a.runs.to_string()])
+        .arg((anjian_store::now_ms() - 365 * 86_400_000).to_string())
         .output()
         .context("python")?;
     if !out.status.success() {
         bail!("DuckDB failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
     let duck: serde_json::Value = serde_json::from_slice(&out.stdout).context("DuckDB output")?;
-    let mut duck_times: [Vec<f64>; 3] = Default::default();
-    for (q, k) in ["q1", "q2", "q3"].iter().enumerate() {
+    let mut duck_times: [Vec<f64>; 4] = Default::default();
+    for (q, k) in ["q1", "q2", "q3", "q4"].iter().enumerate() {
         duck_times[q] = duck[k].as_array().context("times")?.iter().filter_map(|v| v.as_f64()).collect();
         duck_times[q].sort_by(f64::total_cmp);
     }
@@ -280,7 +289,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     if let Some((_, times, _)) = results.iter().find(|r| r.0 == "postgres") {
-        let worst = (0..3).map(|q| pct(&times[q], 0.99)).fold(0.0, f64::max);
+        let worst = (0..4).map(|q| pct(&times[q], 0.99)).fold(0.0, f64::max);
         println!("\nPostgreSQL: slowest p99 {worst:.1} ms (target: every query under 200 ms)");
     }
 
@@ -305,10 +314,10 @@ fn day_ms(d: &str) -> anyhow::Result<i64> {
 }
 
 /// The same three queries in DuckDB, over the raw rows (no rollup): args
-/// hazards.csv enterprises.csv since_ms until_ms now_ms runs; prints JSON.
+/// hazards.csv enterprises.csv since_ms until_ms now_ms runs since_365_days_ms; prints JSON.
 const DUCK_PY: &str = r#"
 import duckdb, json, sys, time
-hz, en, since, until, now, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+hz, en, since, until, now, runs, since365 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 con = duckdb.connect()
 t = time.perf_counter()
 con.execute(f"""CREATE TABLE hazards AS SELECT * FROM read_csv('{hz}', header = true, columns = {{
@@ -326,10 +335,11 @@ RATES = f"""count(*) FILTER (WHERE state <> 'dismissed') AS found,
     count(*) FILTER (WHERE {CLOSED} AND deadline_ms IS NOT NULL AND closed_at <= deadline_ms) AS on_time,
     count(*) FILTER (WHERE {CLOSED} AND deadline_ms IS NOT NULL) AS closed_with_deadline,
     avg((closed_at - reported_at) / 86400000.0) FILTER (WHERE {CLOSED}) AS mean_days"""
-Q = [
-    f"""SELECT substr(region_code, 1, 6) AS district,
+CUBE = f"""SELECT substr(region_code, 1, 6) AS district,
         strftime(make_timestamp((reported_at // 1000 + 28800) * 1000000), '%Y-%m') AS month, state, {RATES}
-        FROM hazards WHERE reported_at >= {since} AND reported_at < {until} GROUP BY ALL ORDER BY ALL""",
+        FROM hazards WHERE reported_at >= {{a}} AND reported_at < {{b}} GROUP BY ALL ORDER BY ALL"""
+Q = [
+    CUBE.format(a=since, b=until),
     f"""SELECT coalesce(e.industry, 'none') AS industry, {RATES},
         rectified / nullif(rectified + in_progress, 0) AS rectification_rate
         FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id
@@ -337,6 +347,7 @@ Q = [
     f"""SELECT h.enterprise_id, e.name, count(*) AS overdue, count(*) FILTER (WHERE grade = 'major') AS major,
         min(deadline_ms) AS oldest FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id
         WHERE h.{OPEN} AND h.deadline_ms < {now} GROUP BY ALL ORDER BY overdue DESC, oldest, h.enterprise_id LIMIT 20""",
+    CUBE.format(a=since365, b=now),
 ]
 out = {"load_s": load_s, "threads": con.execute("SELECT current_setting('threads')").fetchone()[0], "shapes": []}
 for i, q in enumerate(Q):
@@ -347,7 +358,7 @@ for i, q in enumerate(Q):
         ms = (time.perf_counter() - t) * 1000
         if r >= 2:
             times.append(ms)
-    if i == 0:
+    if i in (0, 3):
         out["shapes"].append(f"{len(rows)} rows, {sum(r[3] for r in rows)} found, {sum(r[6] for r in rows)} overdue")
     elif i == 1:
         out["shapes"].append(f"{len(rows)} rows, {sum(r[1] for r in rows)} found, {sum(r[4] for r in rows)} overdue")

@@ -29,6 +29,44 @@ pub struct CubeRow {
     pub rectify_ms: i64,
 }
 
+/// What to group by (state always: the counts depend on it). Columns not
+/// grouped come back as ''; `region_len` cuts the street code to the
+/// children's prefix length.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Grouping {
+    pub region_len: Option<usize>,
+    pub month: bool,
+    pub industry: bool,
+    pub grade: bool,
+}
+
+impl Grouping {
+    /// Everything, streets in full.
+    pub const ALL: Grouping = Grouping { region_len: Some(STREET_LEN), month: true, industry: true, grade: true };
+
+    /// The select list's five key columns and the GROUP BY list, from the
+    /// expressions of street, month, industry and grade.
+    fn keys(&self, street: &str, month: &str, industry: &str, grade: &str, state: &str) -> (String, String) {
+        let mut sel = Vec::new();
+        let mut by = Vec::new();
+        let none = "CAST('' AS TEXT)";
+        let mut col = |on: bool, expr: String, name: &str| {
+            if on {
+                sel.push(format!("{expr} AS {name}"));
+                by.push(expr);
+            } else {
+                sel.push(format!("{none} AS {name}"));
+            }
+        };
+        col(self.region_len.is_some(), format!("substr({street}, 1, {})", self.region_len.unwrap_or(0)), "street_code");
+        col(self.month, month.to_string(), "month");
+        col(self.industry, industry.to_string(), "industry");
+        col(self.grade, grade.to_string(), "grade");
+        col(true, state.to_string(), "state");
+        (sel.join(", "), by.join(", "))
+    }
+}
+
 /// Whether the rollup can answer for `scope` under `region_prefix`.
 pub fn answers(scope: &Scope, region_prefix: Option<&str>) -> bool {
     let scope_ok = match scope {
@@ -50,7 +88,9 @@ pub async fn months(
     region_prefix: Option<&str>,
     from: &str,
     to: &str,
+    g: Grouping,
 ) -> Result<Vec<CubeRow>> {
+    let (sel, by) = g.keys("street_code", "month", "industry", "grade", "state");
     let mut f = Filter::new();
     f.scope(scope, "street_code", &[]);
     if let Some(p) = region_prefix {
@@ -58,15 +98,12 @@ pub async fn months(
     }
     f.and("month >= {}", Bind::Text(from.into()));
     f.and("month <= {}", Bind::Text(to.into()));
-    let sql = format!(
-        "SELECT street_code, month, industry, grade, state, {SUMS} FROM hazard_rollup{} \
-         GROUP BY street_code, month, industry, grade, state HAVING SUM(n) <> 0",
-        f.where_sql()
-    );
+    let sql = format!("SELECT {sel}, {SUMS} FROM hazard_rollup{} GROUP BY {by} HAVING SUM(n) <> 0", f.where_sql());
     rows(c, f, sql).await
 }
 
 const STREET: &str = "substr(h.region_code, 1, 9)";
+const INDUSTRY: &str = "COALESCE(e.industry, '')";
 const HAZARD_SUMS: &str = "CAST(SUM(CASE WHEN h.state = 'closed' AND h.closed_at IS NOT NULL AND h.deadline_ms IS NOT NULL \
     THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN h.state = 'closed' AND h.closed_at IS NOT NULL \
     AND h.deadline_ms IS NOT NULL AND h.closed_at <= h.deadline_ms THEN 1 ELSE 0 END) AS BIGINT), \
@@ -81,6 +118,7 @@ pub async fn part_month(
     month: &str,
     since: i64,
     until: i64,
+    g: Grouping,
 ) -> Result<Vec<CubeRow>> {
     let mut f = Filter::new();
     f.scope(scope, "h.region_code", &["h.enterprise_id"]);
@@ -90,11 +128,16 @@ pub async fn part_month(
     f.and("h.reported_at >= {}", Bind::Int(since));
     f.and("h.reported_at < {}", Bind::Int(until));
     let m = f.next(Bind::Text(month.into()));
+    // The month is one value here: it is selected, never grouped by.
+    let (sel, by) = Grouping { month: false, ..g }.keys("h.region_code", "", INDUSTRY, "h.grade", "h.state");
+    let sel = if g.month {
+        sel.replacen("CAST('' AS TEXT) AS month", &format!("CAST({m} AS TEXT) AS month"), 1)
+    } else {
+        sel
+    };
     let sql = format!(
-        "SELECT {STREET} AS street_code, CAST({m} AS TEXT) AS month, COALESCE(e.industry, '') AS industry, h.grade, h.state, \
-         COUNT(*), {HAZARD_SUMS} \
-         FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{} \
-         GROUP BY {STREET}, COALESCE(e.industry, ''), h.grade, h.state",
+        "SELECT {sel}, COUNT(*), {HAZARD_SUMS} FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{} \
+         GROUP BY {by}",
         f.where_sql()
     );
     rows(c, f, sql).await
@@ -110,6 +153,7 @@ pub async fn overdue(
     since: i64,
     until: i64,
     now: i64,
+    g: Grouping,
 ) -> Result<Vec<CubeRow>> {
     let mut f = Filter::new();
     f.scope(scope, "h.region_code", &["h.enterprise_id"]);
@@ -121,10 +165,10 @@ pub async fn overdue(
     f.and("h.reported_at >= {}", Bind::Int(since));
     f.and("h.reported_at < {}", Bind::Int(until));
     let month = month_sql(c, "h.reported_at");
+    let (sel, by) = g.keys("h.region_code", &month, INDUSTRY, "h.grade", "h.state");
     let sql = format!(
-        "SELECT {STREET} AS street_code, {month} AS month, COALESCE(e.industry, '') AS industry, h.grade, h.state, \
-         COUNT(*), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{} \
-         GROUP BY {STREET}, {month}, COALESCE(e.industry, ''), h.grade, h.state",
+        "SELECT {sel}, COUNT(*), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
+         FROM hazards h LEFT JOIN enterprises e ON e.id = h.enterprise_id{} GROUP BY {by}",
         f.where_sql()
     );
     rows(c, f, sql).await

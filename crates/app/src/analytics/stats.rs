@@ -228,18 +228,24 @@ pub async fn stats(app: &App, caller: &Caller, p: &StatsParams) -> Result<StatsV
     let mut groups: std::collections::BTreeMap<String, Acc> = Default::default();
     let mut total = Acc::default();
     if use_rollup {
+        let g = rollup::Grouping {
+            region_len: dims.contains(&"region").then(|| children.iter().map(|c| c.2.len()).max().unwrap_or(0)),
+            month: dims.contains(&"month") || dims.contains(&"quarter"),
+            industry: dims.contains(&"industry"),
+            grade: dims.contains(&"grade"),
+        };
         let segments = month_segments(since, until);
         let mut cube = Vec::new();
         let full: Vec<&String> = segments.iter().filter(|s| s.3).map(|s| &s.0).collect();
         if let (Some(a), Some(b)) = (full.first(), full.last()) {
-            cube.extend(rollup::months(&mut c, &caller.scope, prefix.as_deref(), a, b).await?);
+            cube.extend(rollup::months(&mut c, &caller.scope, prefix.as_deref(), a, b, g).await?);
         }
         for (month, lo, hi, whole) in &segments {
             if !whole {
-                cube.extend(rollup::part_month(&mut c, &caller.scope, prefix.as_deref(), month, *lo, *hi).await?);
+                cube.extend(rollup::part_month(&mut c, &caller.scope, prefix.as_deref(), month, *lo, *hi, g).await?);
             }
         }
-        let overdue = rollup::overdue(&mut c, &caller.scope, prefix.as_deref(), since, until, now).await?;
+        let overdue = rollup::overdue(&mut c, &caller.scope, prefix.as_deref(), since, until, now, g).await?;
         drop(c);
         let key_of = |r: &rollup::CubeRow, dim: &str| -> Option<String> {
             Some(match dim {
