@@ -6,6 +6,7 @@ mod bench;
 mod bench_calc;
 mod bench_classify;
 mod bench_dashboard;
+mod bench_dashboard_queries;
 mod bench_ledger;
 mod bench_pdf;
 mod bench_reports;
@@ -199,6 +200,30 @@ enum BenchCommand {
         /// The browser side.
         #[arg(long, default_value = "crates/web/tests/browser/bench.mjs")]
         script: PathBuf,
+    },
+    /// The dashboard's query set (counts by region × month × state, rectification rate by
+    /// industry, top-20 overdue enterprises) over generated hazards on a fresh SQLite file and
+    /// a fresh PostgreSQL database, against DuckDB (Python `duckdb`) on the same rows in the
+    /// same run.
+    DashboardQueries {
+        /// Hazards to generate on the Standard demo city (24 months of history).
+        #[arg(long, default_value_t = 1_000_000)]
+        hazards: usize,
+        /// Timed runs per query and backend (after 2 warm-up runs).
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        /// PostgreSQL server URL (a database is created in it and dropped afterwards).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+        postgres: String,
+        /// SQLite only.
+        #[arg(long)]
+        no_postgres: bool,
+        /// The Python with the duckdb module.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Keep the SQLite file, the CSV files and the PostgreSQL database.
+        #[arg(long)]
+        keep: bool,
     },
     /// Enforcement-document PDF rendering on one thread (a two-page 责令限期整改指令书 with 10
     /// findings), against building its layout alone and serialising it as JSON in the same run.
@@ -467,6 +492,19 @@ async fn run() -> anyhow::Result<()> {
         Command::Bench { command: BenchCommand::Dashboard { database, runs, script } } => {
             let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
             bench_dashboard::run(bench_dashboard::Args { database, runs, script }).await
+        }
+        Command::Bench {
+            command: BenchCommand::DashboardQueries { hazards, runs, postgres, no_postgres, python, keep },
+        } => {
+            let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
+            bench_dashboard_queries::run(bench_dashboard_queries::Args {
+                hazards,
+                runs,
+                postgres: (!no_postgres).then_some(postgres),
+                python,
+                keep,
+            })
+            .await
         }
         Command::Bench { command: BenchCommand::Calc { seconds } } => bench_calc::run(seconds),
         Command::Bench { command: BenchCommand::Pdf { seconds } } => bench_pdf::run(seconds),

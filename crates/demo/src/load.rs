@@ -54,6 +54,20 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summa
     Ok(s)
 }
 
+/// Loads the demo city alone (regions, enterprises, projects, people and
+/// accounts; no history, registers or inspections) once, for benchmarks that
+/// bring their own hazards.
+pub async fn ensure_city(app: &App, seed: u64, size: DemoSize) -> Result<DemoCity, String> {
+    let city = crate::generate(seed, size);
+    let mut c = app.db.read().await.map_err(|e| e.to_string())?;
+    let existing = settings::get(&mut c, MARKER).await.map_err(|e| e.to_string())?;
+    drop(c);
+    if existing.is_none() {
+        load(app, &city, seed).await.map_err(|e| format!("载入演示城市失败: {e}"))?;
+    }
+    Ok(city)
+}
+
 /// Loads the demo city's major hazard sources and risk points once (see
 /// [`crate::registers`]), in one transaction with one audit row. Returns
 /// (units, risk points).

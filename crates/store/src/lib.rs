@@ -48,6 +48,7 @@ pub mod people;
 pub mod projects;
 pub mod regions;
 pub mod risk;
+pub mod rollup;
 pub mod settings;
 pub mod testing;
 

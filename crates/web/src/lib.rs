@@ -168,6 +168,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::forecast))
         .routes(routes!(analytics::heatmap))
         .routes(routes!(analytics::stats))
+        .routes(routes!(analytics::overdue_enterprises))
         .routes(routes!(analytics::ranking))
         .routes(routes!(analytics::grading, analytics::set_grading))
         .routes(routes!(analytics::licences))

@@ -12,6 +12,7 @@ use anjian_store::now_ms;
 mod cooccurrence;
 mod forecast;
 mod heatmap;
+mod overdue;
 mod profile;
 mod ranking;
 mod stats;
@@ -19,6 +20,7 @@ mod stats;
 pub use cooccurrence::{CoOccurrenceParams, CoOccurrenceView, OutcomeView, PairView, co_occurrence};
 pub use forecast::{ForecastParams, ForecastView, MonthCount, MonthForecast, RegionForecast, forecast};
 pub use heatmap::{HeatmapParams, heatmap};
+pub use overdue::{OverdueEnterpriseView, OverdueParams, OverdueView, overdue_enterprises};
 pub use profile::{Deduction, EnterpriseProfile, ProfileFacts, profile};
 pub use ranking::{
     GradeBand, GradingConfig, Indicator, IndustryLicences, LicenceParams, LicenceView, RankedRow, RankingParams,

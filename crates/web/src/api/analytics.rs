@@ -6,7 +6,8 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth};
 use anjian_app::analytics::{
     self, CoOccurrenceParams, CoOccurrenceView, EnterpriseProfile, ForecastParams, ForecastView, GradingConfig,
-    HeatmapParams, LicenceParams, LicenceView, RankingParams, RankingView, StatsParams, StatsView,
+    HeatmapParams, LicenceParams, LicenceView, OverdueParams, OverdueView, RankingParams, RankingView, StatsParams,
+    StatsView,
 };
 use axum::Json;
 use axum::extract::State;
@@ -54,7 +55,8 @@ pub async fn heatmap(
 
 /// Counts and rates (found, rectified, in progress, overdue, rectification and
 /// on-time rates, mean days to rectify) grouped by time, region (children of
-/// `region`, for drill-down), industry, channel, taxonomy level, grade or state.
+/// `region`, for drill-down), industry, channel, taxonomy level, grade or state,
+/// or by up to three of these at once (`by=region,month,state`).
 #[utoipa::path(get, path = "/api/v1/analytics/stats", tag = "analytics", params(StatsParams),
     responses((status = 200, body = StatsView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -64,6 +66,19 @@ pub async fn stats(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> ApiResult<Json<StatsView>> {
     Ok(Json(analytics::stats(&s.app, &c, &p).await?))
+}
+
+/// The enterprises with the most open hazards past their deadline now
+/// (default 20), with how many are major and how late the oldest is.
+#[utoipa::path(get, path = "/api/v1/analytics/overdue-enterprises", tag = "analytics", params(OverdueParams),
+    responses((status = 200, body = OverdueView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn overdue_enterprises(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<OverdueParams>,
+) -> ApiResult<Json<OverdueView>> {
+    Ok(Json(analytics::overdue_enterprises(&s.app, &c, &p).await?))
 }
 
 /// Regions at a level (default streets) or enterprises ranked by the weighted

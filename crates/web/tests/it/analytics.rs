@@ -197,8 +197,84 @@ both_backends! {
         let (s, _) = e.call(Method::GET, &format!("/api/v1/analytics/stats?by=grade&region={other}"), &dt, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         // Bad dimensions are named.
-        let (s, v) = e.call(Method::GET, "/api/v1/analytics/stats?by=colour", &city, None).await;
-        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("by")));
+        for by in ["colour", "month,month", "month,state,grade,industry"] {
+            let (s, v) = e.call(Method::GET, &format!("/api/v1/analytics/stats?by={by}"), &city, None).await;
+            assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("by")), "{by}");
+        }
+
+        // Region × month × state (the dashboard's cube): every cell is a direct count.
+        let (s, v) = e.call(Method::GET, "/api/v1/analytics/stats?by=region,month,state&since=2020-01-01", &city, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let rows = v["rows"].as_array().unwrap();
+        assert!(rows.len() > 40, "{}", rows.len());
+        assert_eq!(rows.iter().map(|r| r["found"].as_i64().unwrap()).sum::<i64>(), found);
+        assert_eq!(v["total"]["overdue"], counts["overdue"]);
+        for r in rows.iter().step_by(3) {
+            let key = r["key"].as_str().unwrap();
+            let parts: Vec<&str> = key.split('|').collect();
+            let (district, month, state) = (parts[0], parts[1], parts[2]);
+            let n: i64 = {
+                let mut c = e.app.db.read().await.unwrap();
+                let (y, m): (i32, i8) = (month[..4].parse().unwrap(), month[5..].parse().unwrap());
+                let start = |y: i32, m: i8| jiff::civil::date(y as i16, m, 1).at(0, 0, 0, 0).in_tz("Asia/Shanghai").unwrap().timestamp().as_millisecond();
+                let (a, b) = (start(y, m), if m == 12 { start(y + 1, 1) } else { start(y, m + 1) });
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM hazards WHERE region_code >= $1 AND region_code < $2 AND state = $3 \
+                    AND reported_at >= $4 AND reported_at < $5 AND state <> 'dismissed'")
+                    .bind(district).bind(format!("{district}:")).bind(state).bind(a).bind(b)
+                    .fetch_one(&mut *c).await.unwrap()
+            };
+            assert_eq!(r["found"].as_i64().unwrap(), n, "{r}");
+            assert_eq!(r["label"].as_str().unwrap().split(" · ").count(), 3, "{r}");
+        }
+        // The rollup behind it stays equal to a recount through reports, state changes and an industry change.
+        let recount = |e: &Env| {
+            let app = e.app.clone();
+            async move {
+                let mut c = app.db.read().await.unwrap();
+                (anjian_store::rollup::stored(&mut c).await.unwrap(), anjian_store::rollup::recount(&mut c).await.unwrap())
+            }
+        };
+        let (stored, direct) = recount(&e).await;
+        assert_eq!(stored, direct);
+        let ent = &e.city.enterprises[5].id;
+        let (s, h) = e.call(Method::POST, "/api/v1/hazards", &city, Some(serde_json::json!({
+            "channel": "enforcement_check", "description": "消防通道堆放杂物", "enterprise_id": ent, "taxonomy_item": "FIRE-02-02"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{h}");
+        let (s, d) = e.call(Method::POST, &format!("/api/v1/hazards/{}/actions", h["id"].as_str().unwrap()), &city,
+            Some(serde_json::json!({"action": "start"}))).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        {
+            let mut tx = e.app.db.begin().await.unwrap();
+            sqlx::query("UPDATE enterprises SET industry = 'trade' WHERE id = $1").bind(ent).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let (stored, direct) = recount(&e).await;
+        assert_eq!(stored, direct);
+
+        // The top overdue enterprises: direct counts, most first.
+        let (s, v) = e.call(Method::GET, "/api/v1/analytics/overdue-enterprises?limit=5", &city, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let list = v["enterprises"].as_array().unwrap();
+        assert!(!list.is_empty() && list.len() <= 5, "{v}");
+        let now = anjian_store::now_ms();
+        let direct: Vec<(String, i64)> = {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_as("SELECT enterprise_id, COUNT(*) FROM hazards WHERE state IN ('pending', 'rectifying', 'awaiting_acceptance') \
+                AND deadline_ms < $1 AND enterprise_id IS NOT NULL GROUP BY enterprise_id ORDER BY 2 DESC")
+                .bind(now).fetch_all(&mut *c).await.unwrap()
+        };
+        assert_eq!(list[0]["overdue"].as_i64().unwrap(), direct[0].1, "{v}");
+        for r in list {
+            let d = direct.iter().find(|(id, _)| r["enterprise_id"] == id.as_str()).unwrap();
+            assert_eq!(r["overdue"].as_i64().unwrap(), d.1, "{r}");
+            assert!(!r["name"].as_str().unwrap().is_empty() && r["most_days_overdue"].as_i64().unwrap() >= 0, "{r}");
+        }
+        assert!(list.windows(2).all(|w| w[0]["overdue"].as_i64() >= w[1]["overdue"].as_i64()));
+        let (s, v) = e.call(Method::GET, "/api/v1/analytics/overdue-enterprises?limit=0", &city, None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
+        let (s, v) = e.call(Method::GET, "/api/v1/analytics/overdue-enterprises", &dt, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(v["enterprises"].as_array().unwrap().iter().all(|r| r["region_code"].as_str().unwrap().starts_with(code.as_str())), "{v}");
         e.t.cleanup().await;
     }
 }

@@ -658,6 +658,7 @@ both_backends! {
             (Method::GET, "/api/v1/analytics/co-occurrence", "/api/v1/analytics/co-occurrence?region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/heatmap", "/api/v1/analytics/heatmap?region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/stats", "/api/v1/analytics/stats?by=month&region=379902".into(), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/analytics/overdue-enterprises", "/api/v1/analytics/overdue-enterprises?region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/ranking", "/api/v1/analytics/ranking?region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/licences", "/api/v1/analytics/licences?region=379902".into(), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/analytics/grading", "/api/v1/analytics/grading".into(), None, vec!["a-head", "a-staff"]),
