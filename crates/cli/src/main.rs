@@ -335,6 +335,8 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
     tokio::spawn(anjian_app::ledger::run_forever(app.clone(), std::time::Duration::from_secs(1)));
     // Reminders, escalations and other queued work.
     tokio::spawn(anjian_app::scheduler::run_forever(app.clone(), std::time::Duration::from_secs(15)));
+    // Devices gone silent raise their offline alarms; old raw readings go.
+    tokio::spawn(anjian_app::monitoring::run_upkeep(app.clone(), cfg.upkeep()));
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -18,7 +18,7 @@ mod ledger;
 mod lifecycle;
 mod live;
 mod monitoring;
-mod reports;
 mod one_map;
 mod pages;
+mod reports;
 mod risk;
