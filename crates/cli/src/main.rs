@@ -6,6 +6,7 @@ mod bench;
 mod bench_calc;
 mod bench_classify;
 mod bench_dashboard;
+mod bench_ingest;
 mod bench_ledger;
 mod bench_pdf;
 mod bench_reports;
@@ -211,6 +212,27 @@ enum BenchCommand {
         /// Seconds per phase.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+    },
+    /// Device ingest end to end: readings/s from MQTT through rule evaluation into storage,
+    /// against the raw Mosquitto publish→subscribe rate of the same messages in the same run;
+    /// then red-alarm latency (reading published → alarm and notifications committed).
+    Ingest {
+        /// Database URL of an empty database (default: a temporary SQLite file); a small demo
+        /// city is loaded into it for the devices' enterprises.
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+        mqtt: String,
+        #[arg(long, default_value_t = 1000)]
+        devices: usize,
+        #[arg(long, default_value_t = 4000)]
+        messages: usize,
+        /// Readings per message (a detector uploading its buffered one-second samples).
+        #[arg(long, default_value_t = 50)]
+        readings_per_message: usize,
+        /// Red alarms timed in the latency phase.
+        #[arg(long, default_value_t = 200)]
+        alarms: usize,
     },
     /// Standards-calculator throughput on one thread (GB 18218 with 20 substances, GB/T 50107
     /// with 50 groups), against reading the same JSON request body alone.
@@ -503,6 +525,13 @@ async fn run() -> anyhow::Result<()> {
             bench_dashboard::run(bench_dashboard::Args { database, runs, script }).await
         }
         Command::Bench { command: BenchCommand::Calc { seconds } } => bench_calc::run(seconds),
+        Command::Bench {
+            command: BenchCommand::Ingest { database, mqtt, devices, messages, readings_per_message, alarms },
+        } => {
+            let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
+            bench_ingest::run(bench_ingest::Args { database, mqtt, devices, messages, readings_per_message, alarms })
+                .await
+        }
         Command::Bench { command: BenchCommand::Pdf { seconds } } => bench_pdf::run(seconds),
         Command::Report { db, region, month, week, format, out } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
