@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod registry;
 mod report_queue;
 pub mod reports;
+pub mod resources;
 pub mod risk;
 pub mod scheduler;
 pub mod time;
@@ -53,6 +54,8 @@ pub struct App {
     report_queue: Arc<std::sync::OnceLock<report_queue::ReportQueue>>,
     /// The live alarm feed's fan-out (its poller runs while pages listen).
     pub alarm_feed: alarm_feed::Feed,
+    /// Devices known to the ingest path.
+    pub device_cache: monitoring::DeviceCache,
 }
 
 impl App {
@@ -72,6 +75,7 @@ impl App {
             grids: Arc::new(RwLock::new(None)),
             report_queue: Arc::new(std::sync::OnceLock::new()),
             alarm_feed: alarm_feed::Feed::default(),
+            device_cache: monitoring::DeviceCache::default(),
         }
     }
 

@@ -13,6 +13,7 @@ use anjian_domain::monitor::{Decision, Level, Rule, RuleState, templates};
 use anjian_domain::role::Role;
 use anjian_store::filter::Page;
 use anjian_store::monitoring::{self, Alarm, AlarmEvent, Device, DeviceRule};
+use anjian_store::readings::Reading;
 use anjian_store::{AnyConnection, enterprises, new_id, notifications, now_ms};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -262,7 +263,7 @@ pub async fn add_rule(app: &App, caller: &Caller, device_id: &str, i: &RuleInput
     };
     rule.validate().map_err(|e| AppError::field(&format!("rule.{}", e.field), e.message))?;
     let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
-    if !metrics.iter().any(|m| m.name == rule.metric) {
+    if !rule.is_offline() && !metrics.iter().any(|m| m.name == rule.metric) {
         return Err(AppError::field("rule.metric", format!("设备没有指标 {}", rule.metric)));
     }
     let now = now_ms();
@@ -338,13 +339,29 @@ pub struct IngestReport {
     pub rejected: BTreeMap<String, u64>,
     /// Alarm decisions taken: raise, escalate, clear.
     pub alarms: BTreeMap<String, u64>,
+    /// The reading times (epoch ms) of the raises and escalations, for the
+    /// alarm-latency measurement.
+    #[serde(skip)]
+    pub alarm_reading_times: Vec<i64>,
 }
 
 impl IngestReport {
     fn reject(&mut self, reason: &str, n: u64) {
         *self.rejected.entry(reason.into()).or_default() += n;
     }
+    fn count(&mut self, d: Decision, at: i64) {
+        let name = match d {
+            Decision::Raise(_) => "raise",
+            Decision::Escalate(_) => "escalate",
+            Decision::Clear => "clear",
+        };
+        *self.alarms.entry(name.into()).or_default() += 1;
+        if d != Decision::Clear {
+            self.alarm_reading_times.push(at);
+        }
+    }
     pub fn merge(&mut self, o: IngestReport) {
+        self.alarm_reading_times.extend(o.alarm_reading_times);
         self.accepted += o.accepted;
         self.duplicates += o.duplicates;
         for (k, v) in o.rejected {
@@ -370,86 +387,269 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     diff == 0
 }
 
+/// A device as the ingest path needs it: the row, its secret in clear and
+/// its metric names. Devices never change secret or metrics after
+/// registration, so the cache needs no invalidation.
+pub struct CachedDevice {
+    pub device: Device,
+    secret: String,
+    metrics: Vec<String>,
+}
+
+/// Devices seen by the ingest path, by id (saves a query and a decryption
+/// per batch).
+#[derive(Default, Clone)]
+pub struct DeviceCache(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<CachedDevice>>>>,
+);
+
+impl DeviceCache {
+    fn get(&self, id: &str) -> Option<std::sync::Arc<CachedDevice>> {
+        self.0.lock().ok()?.get(id).cloned()
+    }
+    fn put(&self, d: CachedDevice) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(d.device.id.clone(), std::sync::Arc::new(d));
+        }
+    }
+}
+
 /// Ingests one device's batch (HTTP or MQTT). Never fails for bad readings:
 /// they are counted. Fails only when the database does.
 pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
+    ingest_many(app, std::slice::from_ref(b)).await
+}
+
+/// Ingests many devices' batches in one transaction: every good reading
+/// (one multi-row statement), their minute and hour rollups, the devices'
+/// last-seen times, the rules' state, and the alarms and notifications the
+/// rules decide commit together. Only readings not stored before are
+/// evaluated, so a redelivered message never counts twice. Bad readings are
+/// counted by reason and never stop the good ones beside them. Fails only
+/// when the database does (then nothing of the batch is stored).
+pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestReport> {
     let mut report = IngestReport::default();
-    let total = values_in(b);
-    if b.readings.len() > MAX_READINGS {
-        report.reject("too_many", total);
+    let now = now_ms();
+    // Devices: from the cache, the rest in one query.
+    let missing: Vec<&str> = {
+        let mut seen = std::collections::HashSet::new();
+        batches
+            .iter()
+            .map(|b| b.device_id.as_str())
+            .filter(|id| app.device_cache.get(id).is_none() && seen.insert(*id))
+            .collect()
+    };
+    if !missing.is_empty() {
+        let mut c = app.db.read().await?;
+        for d in anjian_store::readings::devices_by_id(&mut c, &missing).await? {
+            let secret = app.secrets.decrypt(&d.secret_enc)?;
+            let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+            app.device_cache.put(CachedDevice {
+                metrics: metrics.into_iter().map(|m| m.name).collect(),
+                secret,
+                device: d,
+            });
+        }
+    }
+    let mut good: Vec<Reading> = Vec::new();
+    let mut devices: BTreeMap<String, std::sync::Arc<CachedDevice>> = BTreeMap::new();
+    for b in batches {
+        let total = values_in(b);
+        if b.readings.len() > MAX_READINGS {
+            report.reject("too_many", total);
+            continue;
+        }
+        let Some(d) = app.device_cache.get(&b.device_id) else {
+            report.reject("unknown_device", total);
+            continue;
+        };
+        if !same(&d.secret, &b.secret) {
+            report.reject("bad_secret", total);
+            continue;
+        }
+        for r in &b.readings {
+            let n = r.values.len() as u64;
+            let Some(at) = r.ts.millis() else {
+                report.reject("bad_timestamp", n);
+                continue;
+            };
+            if at > now + MAX_FUTURE_MS {
+                report.reject("future_timestamp", n);
+                continue;
+            }
+            if at < now - MAX_AGE_MS {
+                report.reject("too_old", n);
+                continue;
+            }
+            for (metric, v) in &r.values {
+                if !d.metrics.iter().any(|m| m == metric) {
+                    report.reject("unknown_metric", 1);
+                    continue;
+                }
+                // JSON has no NaN/Infinity; strings like "NaN" are not numbers either.
+                let Some(x) = v.as_f64() else {
+                    report.reject("not_a_number", 1);
+                    continue;
+                };
+                if !x.is_finite() {
+                    report.reject("non_finite", 1);
+                    continue;
+                }
+                good.push(Reading { device_id: d.device.id.clone(), metric: metric.clone(), at, value: x });
+            }
+        }
+        devices.insert(d.device.id.clone(), d);
+    }
+    if good.is_empty() {
         return Ok(report);
     }
     let mut tx = app.db.begin().await?;
-    let Some(d) = monitoring::device(&mut tx, &b.device_id).await? else {
-        report.reject("unknown_device", total);
-        return Ok(report);
-    };
-    let secret = app.secrets.decrypt(&d.secret_enc)?;
-    if !same(&secret, &b.secret) {
-        report.reject("bad_secret", total);
-        return Ok(report);
+    let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now).await?;
+    report.accepted = new.len() as u64;
+    report.duplicates = good.len() as u64 - report.accepted;
+    anjian_store::readings::add_rollups(&mut tx, &anjian_store::readings::rollups_of(&new)).await?;
+    let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in &good {
+        let e = seen.entry(r.device_id.as_str()).or_insert(r.at);
+        *e = (*e).max(r.at);
     }
-    let now = now_ms();
-    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
-    let mut good: Vec<(String, i64, f64)> = Vec::new();
-    for r in &b.readings {
-        let n = r.values.len() as u64;
-        let Some(at) = r.ts.millis() else {
-            report.reject("bad_timestamp", n);
-            continue;
-        };
-        if at > now + MAX_FUTURE_MS {
-            report.reject("future_timestamp", n);
-            continue;
-        }
-        if at < now - MAX_AGE_MS {
-            report.reject("too_old", n);
-            continue;
-        }
-        for (metric, v) in &r.values {
-            if !metrics.iter().any(|m| &m.name == metric) {
-                report.reject("unknown_metric", 1);
-                continue;
-            }
-            // JSON has no NaN/Infinity; strings like "NaN" are not numbers either.
-            let Some(x) = v.as_f64() else {
-                report.reject("not_a_number", 1);
-                continue;
-            };
-            if !x.is_finite() {
-                report.reject("non_finite", 1);
-                continue;
-            }
-            good.push((metric.clone(), at, x));
-        }
-    }
-    good.sort_by_key(|(m, at, _)| (*at, m.clone()));
-    let inserted = monitoring::insert_readings(&mut tx, app.db.backend(), &d.id, &good, now).await?;
-    report.accepted = inserted;
-    report.duplicates = good.len() as u64 - inserted;
-    if let Some(last) = good.iter().map(|(_, at, _)| *at).max() {
-        monitoring::touch_device(&mut tx, &d.id, last).await?;
-    }
-    // Rules see readings in time order.
-    for rule_row in monitoring::rules_of(&mut tx, &d.id).await?.into_iter().filter(|r| r.enabled != 0) {
+    let seen: Vec<(String, i64)> = seen.into_iter().map(|(d, a)| (d.to_string(), a)).collect();
+    anjian_store::readings::touch_devices(&mut tx, &seen).await?;
+    // Rules see each device's new readings in time order.
+    new.sort_by(|a, b| (&a.device_id, a.at, &a.metric).cmp(&(&b.device_id, b.at, &b.metric)));
+    let ids: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();
+    let rules = anjian_store::readings::rules_of_devices(&mut tx, &ids).await?;
+    let mut states = Vec::new();
+    for rule_row in rules.iter().filter(|r| r.enabled != 0) {
+        let Some(d) = devices.get(&rule_row.device_id) else { continue };
         let Ok(rule) = serde_json::from_str::<Rule>(&rule_row.rule) else { continue };
         let mut state: RuleState = serde_json::from_str(&rule_row.state).unwrap_or_default();
-        for (metric, at, x) in good.iter().filter(|(m, ..)| *m == rule.metric) {
-            if let Some(decision) = state.observe(&rule, *at, *x, local_md(*at)) {
-                let name = match decision {
-                    Decision::Raise(_) => "raise",
-                    Decision::Escalate(_) => "escalate",
-                    Decision::Clear => "clear",
-                };
-                *report.alarms.entry(name.into()).or_default() += 1;
-                apply_decision(app, &mut tx, &d, &rule_row, metric, *x, *at, decision).await?;
+        let lo = new.partition_point(|r| r.device_id < rule_row.device_id);
+        let hi = new.partition_point(|r| r.device_id <= rule_row.device_id);
+        let mine = &new[lo..hi];
+        if rule.is_offline() {
+            // A reading ends a silence alarm; nothing to do otherwise.
+            let Some(last) = mine.last() else { continue };
+            if state.active.is_none() {
+                continue;
+            }
+            let at = last.at.max(state.last_at.unwrap_or(last.at));
+            if let Some(decision) = state.observe(&rule, at, 0.0, local_md(at)) {
+                report.count(decision, at);
+                apply_decision(app, &mut tx, &d.device, rule_row, &rule.metric, 0.0, at, decision).await?;
+            }
+        } else {
+            let mut any = false;
+            for r in mine.iter().filter(|r| r.metric == rule.metric) {
+                any = true;
+                if let Some(decision) = state.observe(&rule, r.at, r.value, local_md(r.at)) {
+                    report.count(decision, r.at);
+                    apply_decision(app, &mut tx, &d.device, rule_row, &r.metric, r.value, r.at, decision).await?;
+                }
+            }
+            if !any {
+                continue;
             }
         }
-        monitoring::save_rule_state(&mut tx, &rule_row.id, &serde_json::to_string(&state).unwrap_or_default(), now)
-            .await?;
+        states.push((rule_row.id.clone(), serde_json::to_string(&state).unwrap_or_default()));
     }
+    anjian_store::readings::save_rule_states(&mut tx, &states, now).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Raises (or escalates) the offline alarm of every device that has missed
+/// the intervals its offline rule names; the alarm goes through the same
+/// path as a reading's (dedup, notification, emergency for red). A reading
+/// clears it (see [`ingest_many`]). Returns the decisions taken.
+pub async fn check_offline(app: &App, now: i64) -> Result<u64> {
+    let mut c = app.db.read().await?;
+    let candidates = monitoring::offline_rules(&mut c).await?;
+    drop(c);
+    let mut n = 0;
+    for (rule_row, d) in candidates {
+        let Ok(rule) = serde_json::from_str::<Rule>(&rule_row.rule) else { continue };
+        let mut state: RuleState = serde_json::from_str(&rule_row.state).unwrap_or_default();
+        let missed = anjian_domain::monitor::missed_intervals(
+            d.last_seen_at,
+            now,
+            d.interval_s.clamp(1, u32::MAX as i64) as u32,
+        );
+        if missed < 1.0 && state.active.is_none() {
+            continue;
+        }
+        let Some(decision) = state.observe(&rule, now, missed, local_md(now)) else { continue };
+        if decision == Decision::Clear {
+            // Silence clears only by a reading (the device may report late).
+            continue;
+        }
+        let mut tx = app.db.begin().await?;
+        // The device may have reported since the read: look again inside the transaction.
+        let fresh = monitoring::device(&mut tx, &d.id).await?.ok_or(AppError::NotFound)?;
+        if fresh.last_seen_at != d.last_seen_at {
+            continue;
+        }
+        apply_decision(app, &mut tx, &d, &rule_row, &rule.metric, missed, now, decision).await?;
+        monitoring::save_rule_state(&mut tx, &rule_row.id, &serde_json::to_string(&state).unwrap_or_default(), now)
+            .await?;
+        tx.commit().await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Deletes raw readings older than `retention_days` (the rollups stay).
+pub async fn prune_readings(app: &App, now: i64, retention_days: u32) -> Result<u64> {
+    let before = now - i64::from(retention_days.max(1)) * 86_400_000;
+    let mut tx = app.db.begin().await?;
+    let n = anjian_store::readings::delete_readings_before(&mut tx, before).await?;
+    if n > 0 {
+        let what = serde_json::json!({"deleted": n, "before": before});
+        audit::record::<(), _>(&mut tx, &Caller::system(), "prune", "readings", "retention", None, Some(&what)).await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Monitoring upkeep settings (from the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct Upkeep {
+    /// Raw readings are kept this many days (rollups forever).
+    pub retention_days: u32,
+    /// How often offline detection runs.
+    pub every: std::time::Duration,
+}
+
+impl Default for Upkeep {
+    fn default() -> Self {
+        Upkeep { retention_days: 90, every: std::time::Duration::from_secs(30) }
+    }
+}
+
+/// Runs offline detection every `every` and the retention once an hour, forever.
+pub async fn run_upkeep(app: App, upkeep: Upkeep) {
+    let mut tick = tokio::time::interval(upkeep.every);
+    let mut last_prune = 0i64;
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        match check_offline(&app, now).await {
+            Ok(n) if n > 0 => tracing::info!(decisions = n, "offline detection"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "offline detection failed"),
+        }
+        if now - last_prune >= 3_600_000 {
+            match prune_readings(&app, now, upkeep.retention_days).await {
+                Ok(n) => {
+                    last_prune = now;
+                    if n > 0 {
+                        tracing::info!(deleted = n, days = upkeep.retention_days, "raw readings pruned");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "readings retention failed"),
+            }
+        }
+    }
 }
 
 fn local_md(at_ms: i64) -> (u8, u8) {
@@ -753,4 +953,195 @@ pub async fn act_on_alarm(app: &App, caller: &Caller, id: &str, i: &AlarmActionI
     }
     tx.commit().await?;
     Ok(alarm_view(&a))
+}
+
+// ----------------------------------------------------------------- series
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct SeriesParams {
+    /// The metric (one of the device's).
+    pub metric: String,
+    /// Start (epoch ms or RFC 3339; default 24 hours before `to`).
+    pub from: Option<String>,
+    /// End, exclusive (epoch ms or RFC 3339; default now).
+    pub to: Option<String>,
+    /// raw | minute | hour (default minute).
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SeriesPoint {
+    /// Epoch ms UTC (a reading's time, or its bucket's start).
+    pub at: i64,
+    /// The reading (raw), or the bucket's mean.
+    pub value: f64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub count: Option<i64>,
+    /// The bucket's last reading.
+    pub last: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Series {
+    pub device_id: String,
+    pub metric: String,
+    pub unit: String,
+    pub step: String,
+    pub from: i64,
+    pub to: i64,
+    pub points: Vec<SeriesPoint>,
+    /// More points than the limit (10,000) lay in the range.
+    pub truncated: bool,
+}
+
+/// Most points returned by one series request.
+pub const SERIES_LIMIT: i64 = 10_000;
+
+fn parse_time(field: &str, s: &str) -> Result<i64> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    s.parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|_| AppError::field(field, "应为毫秒时间戳或 RFC 3339 时间"))
+}
+
+/// A device's readings of one metric over time, raw or as minute/hour
+/// rollups (min, max, mean, count, last per bucket).
+pub async fn series(app: &App, caller: &Caller, device_id: &str, p: &SeriesParams) -> Result<Series> {
+    let step = p.step.as_deref().unwrap_or("minute");
+    if !["raw", "minute", "hour"].contains(&step) {
+        return Err(AppError::field("step", "应为 raw、minute 或 hour"));
+    }
+    let now = now_ms();
+    let to = p.to.as_deref().map(|t| parse_time("to", t)).transpose()?.unwrap_or(now);
+    let from = p.from.as_deref().map(|t| parse_time("from", t)).transpose()?.unwrap_or(to - 86_400_000);
+    if from >= to {
+        return Err(AppError::field("from", "起始时间应早于结束时间"));
+    }
+    let mut c = app.db.read().await?;
+    let d = visible_device(&mut c, caller, device_id).await?;
+    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    let Some(m) = metrics.iter().find(|m| m.name == p.metric) else {
+        return Err(AppError::field("metric", format!("设备没有指标 {}", p.metric)));
+    };
+    let points: Vec<SeriesPoint> = if step == "raw" {
+        anjian_store::readings::raw_series(&mut c, &d.id, &m.name, from, to, SERIES_LIMIT + 1)
+            .await?
+            .into_iter()
+            .map(|(at, value)| SeriesPoint { at, value, min: None, max: None, count: None, last: None })
+            .collect()
+    } else {
+        let ms = if step == "hour" { 3_600_000 } else { 60_000 };
+        let first = from.div_euclid(ms) * ms;
+        anjian_store::readings::rollup_series(&mut c, &d.id, &m.name, step, first, to, SERIES_LIMIT + 1)
+            .await?
+            .into_iter()
+            .map(|r| SeriesPoint {
+                at: r.bucket,
+                value: r.sum_value / r.n.max(1) as f64,
+                min: Some(r.min_value),
+                max: Some(r.max_value),
+                count: Some(r.n),
+                last: Some(r.last_value),
+            })
+            .collect()
+    };
+    let truncated = points.len() as i64 > SERIES_LIMIT;
+    let mut points = points;
+    points.truncate(SERIES_LIMIT as usize);
+    Ok(Series {
+        device_id: d.id,
+        metric: m.name.clone(),
+        unit: m.unit.clone(),
+        step: step.into(),
+        from,
+        to,
+        points,
+        truncated,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct LatestParams {
+    /// Region code (default: the caller's own); must lie in the caller's scope.
+    pub region: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LatestValue {
+    pub metric: String,
+    pub unit: String,
+    pub value: f64,
+    /// Asia/Shanghai.
+    pub at: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeviceLatest {
+    pub device_id: String,
+    pub name: String,
+    pub device_type: String,
+    pub enterprise_id: String,
+    pub region_code: String,
+    pub offline: bool,
+    pub values: Vec<LatestValue>,
+}
+
+/// The latest value of every metric of the region's devices (a page of
+/// devices by region and name), with their offline flag.
+pub async fn latest(app: &App, caller: &Caller, p: &LatestParams) -> Result<(Vec<DeviceLatest>, i64)> {
+    let region = match p.region.as_deref().or(caller.region_code.as_deref()) {
+        Some(r) => Some(RegionCode::parse("region", r)?),
+        None => None,
+    };
+    if let (Some(r), anjian_domain::role::Scope::Region(own)) = (&region, &caller.scope)
+        && !own.contains(r)
+    {
+        return Err(AppError::Forbidden);
+    }
+    let mut c = app.db.read().await?;
+    let (rows, total) = anjian_store::readings::latest_values(
+        &mut c,
+        &caller.scope,
+        region.as_ref().map(|r| r.prefix()),
+        Page::new(p.page, p.per_page),
+    )
+    .await?;
+    let now = now_ms();
+    let mut out: Vec<DeviceLatest> = Vec::new();
+    let mut units: std::collections::HashMap<String, Vec<MetricSpec>> = Default::default();
+    for r in rows {
+        if out.last().is_none_or(|d| d.device_id != r.device_id) {
+            out.push(DeviceLatest {
+                device_id: r.device_id.clone(),
+                name: r.name.clone(),
+                device_type: r.device_type.clone(),
+                enterprise_id: r.enterprise_id.clone(),
+                region_code: r.region_code.clone(),
+                offline: anjian_domain::monitor::is_offline(
+                    r.last_seen_at,
+                    now,
+                    r.interval_s.clamp(1, u32::MAX as i64) as u32,
+                    3,
+                ),
+                values: vec![],
+            });
+        }
+        if let (Some(metric), Some(at), Some(value)) = (r.metric, r.at, r.value) {
+            if !units.contains_key(&r.device_id) {
+                units.insert(r.device_id.clone(), serde_json::from_str(&r.metrics).unwrap_or_default());
+            }
+            let unit =
+                units[&r.device_id].iter().find(|m| m.name == metric).map(|m| m.unit.clone()).unwrap_or_default();
+            if let Some(d) = out.last_mut() {
+                d.values.push(LatestValue { metric, unit, value, at: crate::time::fmt_local(at), at_ms: at });
+            }
+        }
+    }
+    Ok((out, total))
 }

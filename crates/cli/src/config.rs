@@ -46,6 +46,10 @@ pub struct Config {
     pub mqtt_client_id: String,
     /// Topic prefix: devices publish to `<prefix>/devices/<device_id>/readings`.
     pub mqtt_prefix: String,
+    /// Raw device readings are kept this many days; the minute and hour rollups stay.
+    pub readings_retention_days: u32,
+    /// Seconds between offline-detection passes.
+    pub offline_check_s: u64,
     /// The evidence ledger's origin line (its name), e.g. `ajj.example.gov.cn/ledger`;
     /// used when the ledger key is first created. Default: `anjian.local/ledger/<random>`.
     pub ledger_origin: Option<String>,
@@ -85,6 +89,8 @@ impl std::fmt::Debug for Config {
             .field("sms_token", &self.sms_token.as_ref().map(|_| "<hidden>"))
             .field("sms_kinds", &self.sms_kinds)
             .field("mqtt_url", &self.mqtt_url)
+            .field("readings_retention_days", &self.readings_retention_days)
+            .field("offline_check_s", &self.offline_check_s)
             .field("ledger_origin", &self.ledger_origin)
             .field("ledger_witnesses", &self.ledger_witnesses.len())
             .field("llm_url", &self.llm_url)
@@ -118,6 +124,8 @@ impl Default for Config {
             mqtt_url: None,
             mqtt_client_id: "anjian-server".into(),
             mqtt_prefix: "anjian".into(),
+            readings_retention_days: 90,
+            offline_check_s: 30,
             ledger_origin: None,
             ledger_witnesses: vec![],
             llm_url: None,
@@ -182,6 +190,12 @@ impl Config {
             anjian_app::crypto::Secrets::from_hex(k).map_err(|e| anyhow::anyhow!("secret_key: {e}"))?;
         }
         self.outbound()?.validate().map_err(|e| anyhow::anyhow!("webhooks/sms: {e}"))?;
+        if !(1..=3650).contains(&self.readings_retention_days) {
+            bail!("readings_retention_days: 应为 1 到 3650 天");
+        }
+        if !(1..=3600).contains(&self.offline_check_s) {
+            bail!("offline_check_s: 应为 1 到 3600 秒");
+        }
         if let Some(u) = &self.mqtt_url {
             anjian_ingest::MqttConfig::from_url(u, &self.mqtt_client_id, &self.mqtt_prefix)
                 .map_err(|e| anyhow::anyhow!("mqtt_url: {e}"))?;
@@ -250,6 +264,13 @@ impl Config {
             None => None,
         };
         Ok(Outbound { webhooks: self.webhooks.clone(), sms })
+    }
+
+    pub fn upkeep(&self) -> anjian_app::monitoring::Upkeep {
+        anjian_app::monitoring::Upkeep {
+            retention_days: self.readings_retention_days,
+            every: std::time::Duration::from_secs(self.offline_check_s),
+        }
     }
 
     pub fn database_url(&self) -> String {

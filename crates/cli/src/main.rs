@@ -7,6 +7,7 @@ mod bench_calc;
 mod bench_classify;
 mod bench_dashboard;
 mod bench_dashboard_queries;
+mod bench_ingest;
 mod bench_ledger;
 mod bench_pdf;
 mod bench_reports;
@@ -120,6 +121,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Device simulator: publishes readings for the registered (demo) devices over MQTT.
+    Simulate {
+        #[command(subcommand)]
+        command: SimulateCommand,
+    },
     /// Restore a backup made by `anjian backup` (stop the server first).
     Restore {
         #[command(flatten)]
@@ -232,12 +238,60 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Device ingest end to end: readings/s from MQTT through rule evaluation into storage,
+    /// against the raw Mosquitto publish→subscribe rate of the same messages in the same run;
+    /// then red-alarm latency (reading published → alarm and notifications committed).
+    Ingest {
+        /// Database URL of an empty database (default: a temporary SQLite file); a small demo
+        /// city is loaded into it for the devices' enterprises.
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+        mqtt: String,
+        #[arg(long, default_value_t = 1000)]
+        devices: usize,
+        #[arg(long, default_value_t = 4000)]
+        messages: usize,
+        /// Readings per message (a detector uploading its buffered one-second samples).
+        #[arg(long, default_value_t = 50)]
+        readings_per_message: usize,
+        /// Red alarms timed in the latency phase.
+        #[arg(long, default_value_t = 200)]
+        alarms: usize,
+    },
     /// Standards-calculator throughput on one thread (GB 18218 with 20 substances, GB/T 50107
     /// with 50 groups), against reading the same JSON request body alone.
     Calc {
         /// Seconds per phase.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimulateCommand {
+    /// One message per device per tick on `<prefix>/devices/<id>/readings`, with each device's
+    /// own secret; faults make the rules raise alarms.
+    Devices {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Broker (default: the configured mqtt_url, else mqtt://127.0.0.1:1883).
+        #[arg(long)]
+        mqtt: Option<String>,
+        /// Seconds between ticks.
+        #[arg(long, default_value_t = 10.0)]
+        every: f64,
+        /// Stop after this many ticks (default: run until interrupted).
+        #[arg(long)]
+        ticks: Option<u64>,
+        /// Faults, comma-separated: storm, crane-tilt, gas-leak, overheat.
+        #[arg(long, value_delimiter = ',')]
+        fault: Vec<String>,
+        /// The tick from which the faults apply.
+        #[arg(long, default_value_t = 1)]
+        fault_from: u64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
 }
 
@@ -360,6 +414,8 @@ async fn serve(cfg: &Config, app: App, banner: Option<String>) -> anyhow::Result
     tokio::spawn(anjian_app::ledger::run_forever(app.clone(), std::time::Duration::from_secs(1)));
     // Reminders, escalations and other queued work.
     tokio::spawn(anjian_app::scheduler::run_forever(app.clone(), std::time::Duration::from_secs(15)));
+    // Devices gone silent raise their offline alarms; old raw readings go.
+    tokio::spawn(anjian_app::monitoring::run_upkeep(app.clone(), cfg.upkeep()));
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -507,6 +563,13 @@ async fn run() -> anyhow::Result<()> {
             .await
         }
         Command::Bench { command: BenchCommand::Calc { seconds } } => bench_calc::run(seconds),
+        Command::Bench {
+            command: BenchCommand::Ingest { database, mqtt, devices, messages, readings_per_message, alarms },
+        } => {
+            let _ = tracing_subscriber::fmt().with_env_filter("warn").try_init();
+            bench_ingest::run(bench_ingest::Args { database, mqtt, devices, messages, readings_per_message, alarms })
+                .await
+        }
         Command::Bench { command: BenchCommand::Pdf { seconds } } => bench_pdf::run(seconds),
         Command::Report { db, region, month, week, format, out } => {
             let cfg = load_config(cli.config.as_ref(), None, &db)?;
@@ -524,6 +587,41 @@ async fn run() -> anyhow::Result<()> {
                 }
             };
             println!("已写入 {}（{} 字节，综述：{how}）", out.display(), r.bytes.len());
+            Ok(())
+        }
+        Command::Simulate { command: SimulateCommand::Devices { db, mqtt, every, ticks, fault, fault_from, seed } } => {
+            let cfg = load_config(cli.config.as_ref(), None, &db)?;
+            init_tracing(&cfg);
+            let url = mqtt.or(cfg.mqtt_url.clone()).unwrap_or_else(|| "mqtt://127.0.0.1:1883".into());
+            let mc = anjian_ingest::MqttConfig::from_url(&url, "anjian-sim", &cfg.mqtt_prefix)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let faults = fault
+                .iter()
+                .map(|f| anjian_demo::simulate::Fault::parse(f))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if !(every.is_finite() && every > 0.0) {
+                bail!("--every 应为正数（秒）");
+            }
+            let app = open_app(&cfg).await?;
+            let o = anjian_demo::simulate::SimOptions {
+                host: mc.host.clone(),
+                port: mc.port,
+                prefix: mc.prefix.clone(),
+                every: std::time::Duration::from_secs_f64(every),
+                ticks,
+                faults,
+                fault_from_tick: fault_from,
+                only: vec![],
+                seed,
+            };
+            println!("模拟设备上报到 {url}，主题 {}", mc.topic_filter());
+            let r = anjian_demo::simulate::run(&app, &o).await.map_err(|e| anyhow::anyhow!(e))?;
+            println!(
+                "设备 {} 台，发布 {} 条（代理确认 {} 条）；故障设备: {:?}",
+                r.devices, r.published, r.acknowledged, r.faulty
+            );
+            app.db.close().await;
             Ok(())
         }
         Command::Restore { db, from } => {

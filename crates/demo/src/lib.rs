@@ -5,10 +5,12 @@
 //! Same seed, same city, byte for byte.
 
 pub mod concrete;
+pub mod devices;
 pub mod history;
 pub mod inspections;
 pub mod load;
 pub mod registers;
+pub mod simulate;
 
 use anjian_domain::ids::{IdNumber, Uscc};
 use anjian_domain::role::Role;

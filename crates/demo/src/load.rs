@@ -32,6 +32,8 @@ pub struct Summary {
     pub logins: Vec<(String, String, String)>,
     /// The concrete traceability demo (standard city only).
     pub concrete: Option<ConcreteSummary>,
+    /// The IoT devices and emergency resources (standard city only).
+    pub devices: Option<crate::devices::DevicesSummary>,
 }
 
 pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summary, String> {
@@ -50,6 +52,7 @@ pub async fn ensure_loaded(app: &App, seed: u64, size: DemoSize) -> Result<Summa
         ensure_registers(app, &city, seed).await?;
         ensure_inspections(app, &city, seed).await?;
         s.concrete = Some(ensure_concrete(app, &city, seed, crate::concrete::ConcreteSpec::STANDARD).await?);
+        s.devices = Some(ensure_devices(app, &city, seed).await?);
     }
     Ok(s)
 }
@@ -321,6 +324,7 @@ fn summary(city: &DemoCity, seed: u64, reused: bool) -> Summary {
         hazards: 0,
         logins,
         concrete: None,
+        devices: None,
     }
 }
 
@@ -348,6 +352,13 @@ pub fn banner(s: &Summary) -> String {
             c.plants, c.batches, c.tickets, c.warnings, c.specimens, c.lots, c.failed_lots
         ));
         out.push_str("  搅拌站账号 plant01-staff … plant12-staff，现场签收账号 prj0001-rcv 等（见 GET /api/v1/projects/{id}/concrete-receivers）\n");
+    }
+    if let Some(d) = &s.devices {
+        out.push_str(&format!(
+            "物联网：设备 {} 台（规则 {} 条），近 12 小时读数 {} 条，告警 {} 次；应急资源 {} 处。\n",
+            d.devices, d.rules, d.readings, d.alarms, d.resources
+        ));
+        out.push_str("  模拟设备上报: anjian simulate devices --mqtt mqtt://127.0.0.1:1883（服务需配置 mqtt_url）\n");
     }
     out.push_str(&format!("演示账号（密码均为 {}）:\n", crate::DEMO_PASSWORD));
     for (u, role, scope) in &s.logins {
@@ -495,6 +506,37 @@ async fn insert_account(app: &App, c: &mut AnyConnection, u: &crate::User, hash:
 }
 
 const CONCRETE_MARKER: &str = "demo_concrete";
+const DEVICES_MARKER: &str = "demo_devices";
+
+/// Loads the demo city's IoT devices, their history and the emergency
+/// resources once (see [`crate::devices`]). Each device, rule, resource and
+/// ingest chunk commits through its own use case; the marker is set last,
+/// so a load that failed part-way stops with what it made (start from a
+/// fresh database to retry).
+pub async fn ensure_devices(app: &App, city: &DemoCity, seed: u64) -> Result<crate::devices::DevicesSummary, String> {
+    let mut c = app.db.read().await.map_err(|e| e.to_string())?;
+    let existing = settings::get(&mut c, DEVICES_MARKER).await.map_err(|e| e.to_string())?;
+    drop(c);
+    if let Some(v) = existing {
+        return serde_json::from_str(&v).map_err(|e| e.to_string());
+    }
+    let s = crate::devices::load(app, city, seed, now_ms()).await?;
+    let v = serde_json::to_string(&s).map_err(|e| e.to_string())?;
+    let mut tx = app.db.begin().await.map_err(|e| e.to_string())?;
+    audit::record::<(), _>(&mut tx, &Caller::system(), "demo_devices", "demo_city", &seed.to_string(), None, Some(&s))
+        .await
+        .map_err(|e| e.to_string())?;
+    settings::set(&mut tx, DEVICES_MARKER, &v).await.map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    tracing::info!(
+        devices = s.devices,
+        readings = s.readings,
+        alarms = s.alarms,
+        resources = s.resources,
+        "demo devices loaded"
+    );
+    Ok(s)
+}
 
 /// What the concrete demo holds (see [`crate::concrete`]).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

@@ -65,6 +65,17 @@ pub fn bbox(polys: &[Vec<Vec<[f64; 2]>>]) -> Option<[f64; 4]> {
     Some(b)
 }
 
+/// Great-circle distance in metres between two WGS-84 points (haversine,
+/// mean Earth radius 6,371,008.8 m).
+pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    const R: f64 = 6_371_008.8;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * R * a.sqrt().min(1.0).asin()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +83,16 @@ mod tests {
 
     fn square(x0: f64, y0: f64, s: f64) -> Vec<[f64; 2]> {
         vec![[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]]
+    }
+
+    #[test]
+    fn haversine_distances() {
+        // One degree of latitude is about 111.2 km anywhere.
+        assert!((haversine_m(117.0, 36.0, 117.0, 37.0) - 111_195.0).abs() < 10.0);
+        // Jinan to Qingdao, about 300 km.
+        let d = haversine_m(117.00, 36.67, 120.38, 36.07);
+        assert!((290_000.0..320_000.0).contains(&d), "{d}");
+        assert_eq!(haversine_m(117.0, 36.0, 117.0, 36.0), 0.0);
     }
 
     #[test]

@@ -92,6 +92,10 @@ pub enum Measure {
     /// The sum of readings within the rolling window (e.g. 24-hour rainfall
     /// from a gauge reporting increments).
     Sum { window_s: u32 },
+    /// Intervals the device has missed (evaluated by the maintenance job,
+    /// not by readings; a reading clears it). The thresholds say after how
+    /// many missed intervals each level is raised.
+    Offline,
 }
 
 /// Different thresholds between two calendar days (inclusive, local
@@ -224,7 +228,7 @@ impl Rule {
 
     fn window_ms(&self) -> i64 {
         match self.measure {
-            Measure::Value => 0,
+            Measure::Value | Measure::Offline => 0,
             Measure::Change { window_s } | Measure::Sum { window_s } => i64::from(window_s) * 1000,
         }
     }
@@ -289,7 +293,7 @@ impl RuleState {
             self.window.clear();
         }
         let x = match rule.measure {
-            Measure::Value => value,
+            Measure::Value | Measure::Offline => value,
             Measure::Change { .. } => value - self.window.front().map(|(_, v)| *v).unwrap_or(value),
             Measure::Sum { .. } => self.window.iter().map(|(_, v)| v).sum::<f64>(),
         };
@@ -340,6 +344,21 @@ pub fn is_offline(last_seen_ms: Option<i64>, now_ms: i64, interval_s: u32, misse
     match last_seen_ms {
         Some(t) => now_ms - t > limit,
         None => false,
+    }
+}
+
+/// Whole intervals missed since the last reading (0 when never seen).
+pub fn missed_intervals(last_seen_ms: Option<i64>, now_ms: i64, interval_s: u32) -> f64 {
+    match last_seen_ms {
+        Some(t) if now_ms > t => ((now_ms - t) / (i64::from(interval_s.max(1)) * 1000)) as f64,
+        _ => 0.0,
+    }
+}
+
+impl Rule {
+    /// Whether this rule watches the device's silence rather than a metric.
+    pub fn is_offline(&self) -> bool {
+        self.measure == Measure::Offline
     }
 }
 
@@ -507,6 +526,25 @@ mod tests {
         assert!(!is_offline(Some(0), 180_000, 60, 3));
         assert!(is_offline(Some(0), 180_001, 60, 3));
         assert!(!is_offline(None, 1_000_000, 60, 3), "never seen is not offline, it is unregistered");
+    }
+
+    #[test]
+    fn offline_rule_raises_on_missed_intervals_and_clears_on_a_reading() {
+        let r = templates().into_iter().find(|t| t.key == "device_offline").unwrap().rule;
+        assert!(r.is_offline());
+        let mut s = RuleState::default();
+        assert_eq!(missed_intervals(Some(0), 179_999, 60), 2.0);
+        assert_eq!(s.observe(&r, 179_999, missed_intervals(Some(0), 179_999, 60), WINTER), None);
+        assert_eq!(
+            s.observe(&r, 180_000, missed_intervals(Some(0), 180_000, 60), WINTER),
+            Some(Decision::Raise(Level::Yellow))
+        );
+        assert_eq!(
+            s.observe(&r, 600_000, missed_intervals(Some(0), 600_000, 60), WINTER),
+            Some(Decision::Escalate(Level::Orange))
+        );
+        assert_eq!(s.observe(&r, 610_000, 0.0, WINTER), Some(Decision::Clear), "the device reported again");
+        assert_eq!(missed_intervals(None, 1_000_000, 60), 0.0);
     }
 
     #[test]

@@ -63,28 +63,39 @@ pub fn device_of(prefix: &str, topic: &str) -> Option<String> {
     (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
-/// What happened to one message.
-pub enum Outcome {
-    /// Processed (or hopeless): acknowledge.
-    Done(IngestReport),
-    /// The database failed: do not acknowledge, the broker will redeliver.
-    Retry(String),
+/// Most messages taken into one transaction.
+pub const MAX_BATCH: usize = 2_000;
+
+/// The device batch a message carries, or None when it is malformed
+/// (not JSON of the documented shape, or a topic outside the layout).
+pub fn decode(prefix: &str, p: &Publish) -> Option<DeviceBatch> {
+    let device_id = device_of(prefix, &p.topic)?;
+    let payload = serde_json::from_slice::<Payload>(&p.payload).ok()?;
+    Some(DeviceBatch { device_id, secret: payload.secret, readings: payload.readings })
 }
 
-pub async fn handle(app: &App, prefix: &str, p: &Publish) -> Outcome {
-    let mut malformed = IngestReport::default();
-    malformed.rejected.insert("malformed".into(), 1);
-    let Some(device_id) = device_of(prefix, &p.topic) else { return Outcome::Done(malformed) };
-    let Ok(payload) = serde_json::from_slice::<Payload>(&p.payload) else { return Outcome::Done(malformed) };
-    let batch = DeviceBatch { device_id, secret: payload.secret, readings: payload.readings };
-    match monitoring::ingest(app, &batch).await {
-        Ok(r) => Outcome::Done(r),
-        Err(e) => Outcome::Retry(e.to_string()),
+/// Ingests the messages received so far in one transaction: decodes them,
+/// counts the malformed ones, stores the rest. Err only when the database
+/// failed: then nothing was stored and none may be acknowledged.
+pub async fn handle_many(app: &App, prefix: &str, msgs: &[Publish]) -> Result<IngestReport, String> {
+    let mut batches = Vec::with_capacity(msgs.len());
+    let mut malformed = 0;
+    for p in msgs {
+        match decode(prefix, p) {
+            Some(b) => batches.push(b),
+            None => malformed += 1,
+        }
     }
+    let mut r = monitoring::ingest_many(app, &batches).await.map_err(|e| e.to_string())?;
+    if malformed > 0 {
+        *r.rejected.entry("malformed".into()).or_default() += malformed;
+    }
+    Ok(r)
 }
 
 /// Runs the subscriber until `stop` resolves. Reconnects on errors.
-/// `on_report` sees every processed message's report (for metrics).
+/// `on_report` sees every processed batch's report (for metrics), after
+/// its commit and before its acknowledgements.
 pub async fn run<F>(app: App, cfg: MqttConfig, on_report: F, stop: tokio::sync::watch::Receiver<bool>)
 where
     F: Fn(&IngestReport) + Send + Sync + 'static,
@@ -94,24 +105,34 @@ where
     opts.set_clean_session(false);
     opts.set_manual_acks(true);
     opts.set_max_packet_size(4 * 1024 * 1024, 4 * 1024 * 1024);
-    let (client, mut events) = AsyncClient::new(opts, 256);
-    // Messages are processed one by one, in order, off the event loop.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Publish>(256);
+    let (client, mut events) = AsyncClient::new(opts, 4096);
+    // Messages are processed off the event loop, in order, as many at a time
+    // as have arrived (the broker's in-flight window bounds them).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Publish>();
     let worker_client = client.clone();
     let prefix = cfg.prefix.clone();
     let worker = tokio::spawn(async move {
-        while let Some(p) = rx.recv().await {
+        while let Some(first) = rx.recv().await {
+            let mut msgs = vec![first];
+            while msgs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(p) => msgs.push(p),
+                    Err(_) => break,
+                }
+            }
             loop {
-                match handle(&app, &prefix, &p).await {
-                    Outcome::Done(r) => {
+                match handle_many(&app, &prefix, &msgs).await {
+                    Ok(r) => {
                         on_report(&r);
-                        if let Err(e) = worker_client.ack(&p).await {
-                            tracing::warn!(error = %e, "mqtt ack failed");
+                        for p in &msgs {
+                            if let Err(e) = worker_client.ack(p).await {
+                                tracing::warn!(error = %e, "mqtt ack failed");
+                            }
                         }
                         break;
                     }
-                    Outcome::Retry(e) => {
-                        tracing::warn!(error = %e, topic = %p.topic, "ingest failed, retrying");
+                    Err(e) => {
+                        tracing::warn!(error = %e, messages = msgs.len(), "ingest failed, retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
@@ -131,7 +152,7 @@ where
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    if tx.send(p).await.is_err() {
+                    if tx.send(p).is_err() {
                         break;
                     }
                 }

@@ -125,3 +125,72 @@ fn uuid_like() -> String {
     let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("{:x}{:x}", n, std::process::id())
 }
+
+both_backends! {
+    async fn the_simulator_publishes_for_the_demo_devices_and_its_faults_raise_red_alarms(b: Backend) {
+        let t = TestDb::new(b).await;
+        let app = App::new(t.db.clone(), anjian_app::crypto::Secrets::from_key(&[9; 32]));
+        anjian_demo::load::ensure_loaded(&app, 11, anjian_demo::DemoSize::Small).await.unwrap();
+        let city = anjian_demo::generate(11, anjian_demo::DemoSize::Small);
+        let loaded = anjian_demo::devices::load(&app, &city, 11, anjian_store::now_ms()).await.unwrap();
+        assert!(loaded.devices > 0 && loaded.readings > 0 && loaded.resources > 0);
+        let sys = Caller::system();
+        let (devices, _) = monitoring::list_devices(&app, &sys, anjian_store::filter::Page::new(Some(1), Some(500))).await.unwrap();
+        assert!(devices.iter().any(|d| d.device_type == "gas_detector"), "the small city has a chemical plant");
+        let tag = uuid_like();
+        let (h, p) = broker();
+        let cfg = MqttConfig { host: h.clone(), port: p, client_id: format!("anjian-test-{tag}"), prefix: format!("s{tag}") };
+        let sub = subscribe(&app, &cfg);
+        // Wait for the subscription: a probe reading of one device until it is stored.
+        let probe = &devices[0];
+        let row = { let mut c = app.db.read().await.unwrap(); anjian_store::monitoring::device(&mut c, &probe.id).await.unwrap().unwrap() };
+        let secret = app.secrets.decrypt(&row.secret_enc).unwrap();
+        let before = readings(&app, &probe.id).await;
+        let pubc = publisher(&tag).await;
+        let topic = format!("{}/devices/{}/readings", cfg.prefix, probe.id);
+        let probe_at = anjian_store::now_ms() - 1_000;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while readings(&app, &probe.id).await == before {
+            assert!(Instant::now() < deadline, "subscriber never received a probe");
+            let m = serde_json::json!({"secret": secret, "readings": [{"ts": probe_at, "values": {probe.metrics[0].name.clone(): 0.0}}]});
+            pubc.publish(&topic, QoS::AtLeastOnce, false, m.to_string().into_bytes()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let start = anjian_store::now_ms();
+        let o = anjian_demo::simulate::SimOptions {
+            host: h, port: p, prefix: cfg.prefix.clone(), every: Duration::from_millis(200), ticks: Some(6),
+            faults: vec![anjian_demo::simulate::Fault::Storm, anjian_demo::simulate::Fault::GasLeak],
+            fault_from_tick: 1, only: vec![], seed: 3,
+        };
+        let r = anjian_demo::simulate::run(&app, &o).await.unwrap();
+        assert_eq!(r.devices, devices.len());
+        assert_eq!(r.published, 6 * devices.len() as u64);
+        assert_eq!(r.acknowledged, r.published);
+        assert_eq!(r.faulty.len(), 2, "{:?}", r.faulty);
+        // Every faulty device gets a red alarm raised or escalated from the simulator's readings.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (open, _) = monitoring::list_alarms(&app, &sys, &monitoring::AlarmFilter { state: Some("open".into()), per_page: Some(500), ..Default::default() }).await.unwrap();
+            let red: Vec<&str> = r.faulty.iter().map(|(d, _)| d.as_str()).filter(|d| open.iter().any(|a| a.device_id == *d && a.level == "red")).collect();
+            if red.len() == r.faulty.len() { break; }
+            assert!(Instant::now() < deadline, "red alarms for {:?}, got {red:?}", r.faulty);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // … from readings published now (not the loaded history), each with its emergency response.
+        let mut c = app.db.read().await.unwrap();
+        let mut red_ids = vec![];
+        for (d, _) in &r.faulty {
+            let (alarms, _) = anjian_store::monitoring::alarms(&mut c, &anjian_domain::role::Scope::All, Some("open"), Some(d), anjian_store::filter::Page::new(None, None)).await.unwrap();
+            let red = alarms.iter().find(|a| a.level == "red").unwrap();
+            assert!(red.level_at >= start, "{d}: red at {} before the simulation at {start}", red.level_at);
+            red_ids.push(red.id.clone());
+        }
+        drop(c);
+        let em = anjian_app::emergency::list(&app, &sys, &anjian_app::emergency::EmergencyFilter { open: false }).await.unwrap();
+        for id in &red_ids {
+            assert!(em.iter().any(|e| &e.alarm_id == id), "no emergency response for red alarm {id}");
+        }
+        sub.stop().await;
+        t.cleanup().await;
+    }
+}

@@ -24,7 +24,7 @@ pub struct Device {
     pub created_at: i64,
 }
 
-const DEVICE_COLS: &str = "id, name, device_type, enterprise_id, project_id, region_code, lon, lat, metrics, secret_enc, interval_s, last_seen_at, created_at";
+pub(crate) const DEVICE_COLS: &str = "id, name, device_type, enterprise_id, project_id, region_code, lon, lat, metrics, secret_enc, interval_s, last_seen_at, created_at";
 
 pub async fn insert_device(c: &mut AnyConnection, d: &Device) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -93,7 +93,7 @@ pub struct DeviceRule {
     pub updated_at: i64,
 }
 
-const RULE_COLS: &str = "id, device_id, name, template_key, rule, state, enabled, created_at, updated_at";
+pub(crate) const RULE_COLS: &str = "id, device_id, name, template_key, rule, state, enabled, created_at, updated_at";
 
 pub async fn insert_rule(c: &mut AnyConnection, r: &DeviceRule) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -403,4 +403,19 @@ pub async fn alarms_of_rule_since(c: &mut AnyConnection, rule_id: &str, since: i
         .bind(since)
         .fetch_one(c)
         .await?)
+}
+
+/// The enabled offline rules (measure `offline`) of devices that have
+/// reported at least once, with their device.
+pub async fn offline_rules(c: &mut AnyConnection) -> Result<Vec<(DeviceRule, Device)>> {
+    let rules: Vec<DeviceRule> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RULE_COLS} FROM device_rules WHERE enabled = 1 AND rule LIKE '%\"type\":\"offline\"%' \
+         AND device_id IN (SELECT id FROM devices WHERE last_seen_at IS NOT NULL) ORDER BY device_id, id"
+    )))
+    .fetch_all(&mut *c)
+    .await?;
+    let ids: Vec<&str> = rules.iter().map(|r| r.device_id.as_str()).collect();
+    let devices = crate::readings::devices_by_id(c, &ids).await?;
+    let by_id: std::collections::HashMap<&str, &Device> = devices.iter().map(|d| (d.id.as_str(), d)).collect();
+    Ok(rules.iter().filter_map(|r| by_id.get(r.device_id.as_str()).map(|d| (r.clone(), (*d).clone()))).collect())
 }

@@ -23,6 +23,7 @@ pub mod projects;
 pub mod public;
 pub mod regions;
 pub mod reports;
+pub mod resources;
 pub mod risk;
 pub mod system;
 pub mod users;

@@ -81,10 +81,7 @@ pub struct IngestBody {
 #[utoipa::path(post, path = "/api/v1/ingest", tag = "monitoring", request_body = IngestBody,
     responses((status = 200, body = IngestReport), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)), security(()))]
 pub async fn ingest(State(s): State<AppState>, ApiJson(body): ApiJson<IngestBody>) -> ApiResult<Json<IngestReport>> {
-    let mut report = IngestReport::default();
-    for b in &body.batches {
-        report.merge(monitoring::ingest(&s.app, b).await?);
-    }
+    let report: IngestReport = monitoring::ingest_many(&s.app, &body.batches).await?;
     s.metrics.count_ingest(&report);
     Ok(Json(report))
 }
@@ -152,4 +149,29 @@ pub async fn emergency_action(
     ApiJson(i): ApiJson<anjian_app::emergency::EmergencyAction>,
 ) -> ApiResult<Json<anjian_app::emergency::EmergencyView>> {
     Ok(Json(anjian_app::emergency::act(&s.app, &c, &id, &i).await?))
+}
+
+/// A device's readings of one metric over time: raw, or minute/hour rollups
+/// (min, max, mean, count, last per bucket).
+#[utoipa::path(get, path = "/api/v1/devices/{id}/series", tag = "monitoring",
+    params(("id" = String, Path), monitoring::SeriesParams),
+    responses((status = 200, body = monitoring::Series), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn series(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<monitoring::SeriesParams>,
+) -> ApiResult<Json<monitoring::Series>> {
+    Ok(Json(monitoring::series(&s.app, &c, &id, &p).await?))
+}
+
+/// The latest value of every metric of a region's devices (default: the caller's region).
+#[utoipa::path(get, path = "/api/v1/monitoring/latest", tag = "monitoring", params(monitoring::LatestParams),
+    responses((status = 200, body = Paged<monitoring::DeviceLatest>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn latest(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(p): ApiQuery<monitoring::LatestParams>,
+) -> ApiResult<Json<Paged<monitoring::DeviceLatest>>> {
+    Ok(Json(Paged::of(monitoring::latest(&s.app, &c, &p).await?)))
 }

@@ -16,6 +16,7 @@ struct Env {
     t: TestDb,
     router: axum::Router,
     city: anjian_demo::DemoCity,
+    app: App,
 }
 
 impl Env {
@@ -23,7 +24,20 @@ impl Env {
         let t = TestDb::new(b).await;
         let app = App::new(t.db.clone(), Secrets::from_key(&[8; 32]));
         anjian_demo::load::ensure_loaded(&app, 11, DemoSize::Small).await.unwrap();
-        Env { router: anjian_web::router(app, true), t, city: anjian_demo::generate(11, DemoSize::Small) }
+        Env { router: anjian_web::router(app.clone(), true), t, city: anjian_demo::generate(11, DemoSize::Small), app }
+    }
+
+    async fn ingest(&self, id: &str, secret: &str, readings: Vec<Value>) -> Value {
+        let (s, r) = self
+            .call(
+                Method::POST,
+                "/api/v1/ingest",
+                None,
+                Some(json!({"batches": [{"device_id": id, "secret": secret, "readings": readings}]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        r
     }
 
     async fn call(&self, m: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -172,6 +186,177 @@ both_backends! {
         assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("device_type")));
         let (s, v) = e.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), Some(&officer), Some(json!({"template": "combustible_gas"}))).await;
         assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rule.metric")));
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn readings_roll_up_by_minute_and_hour_and_outlive_raw_retention(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret) = e.gauge(&officer).await;
+        // Nine readings, 20 s apart, in three whole minutes two hours ago.
+        let t0 = (now() - 2 * 3_600_000) / 3_600_000 * 3_600_000;
+        let readings: Vec<Value> = (0..9).map(|i| json!({"ts": t0 + i * 20_000, "values": {"rainfall_mm": 0.1 * (i + 1) as f64}})).collect();
+        assert_eq!(e.ingest(&id, &secret, readings.clone()).await["accepted"], 9);
+        // A redelivery changes nothing: neither the raw rows nor the rollups.
+        let r = e.ingest(&id, &secret, readings).await;
+        assert_eq!((r["accepted"].as_u64(), r["duplicates"].as_u64()), (Some(0), Some(9)));
+        let base = format!("/api/v1/devices/{id}/series?metric=rainfall_mm&from={}&to={}", t0, t0 + 3_600_000);
+        let (s, raw) = e.call(Method::GET, &format!("{base}&step=raw"), Some(&officer), None).await;
+        assert_eq!(s, StatusCode::OK, "{raw}");
+        assert_eq!(raw["points"].as_array().unwrap().len(), 9);
+        assert_eq!(raw["unit"], "mm");
+        let (_, minute) = e.call(Method::GET, &format!("{base}&step=minute"), Some(&officer), None).await;
+        let pts = minute["points"].as_array().unwrap();
+        assert_eq!(pts.len(), 3, "{minute}");
+        assert_eq!(pts[0]["at"], t0);
+        assert_eq!(pts[0]["count"], 3);
+        assert!((pts[0]["min"].as_f64().unwrap() - 0.1).abs() < 1e-9);
+        assert!((pts[0]["max"].as_f64().unwrap() - 0.3).abs() < 1e-9);
+        assert!((pts[0]["value"].as_f64().unwrap() - 0.2).abs() < 1e-9, "mean");
+        assert!((pts[2]["last"].as_f64().unwrap() - 0.9).abs() < 1e-9);
+        let (_, hour) = e.call(Method::GET, &format!("{base}&step=hour"), Some(&officer), None).await;
+        assert_eq!(hour["points"].as_array().unwrap().len(), 1);
+        assert_eq!(hour["points"][0]["count"], 9);
+        // Bad parameters name the field.
+        let (s, v) = e.call(Method::GET, &format!("{base}&step=week"), Some(&officer), None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("step")));
+        let (s, v) = e.call(Method::GET, &format!("/api/v1/devices/{id}/series?metric=wind"), Some(&officer), None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("metric")));
+        let (s, v) = e.call(Method::GET, &format!("/api/v1/devices/{id}/series?metric=rainfall_mm&from=soon"), Some(&officer), None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("from")));
+        // The region's latest values: the gauge's last reading.
+        let (s, latest) = e.call(Method::GET, "/api/v1/monitoring/latest", Some(&officer), None).await;
+        assert_eq!(s, StatusCode::OK, "{latest}");
+        let mine = latest["items"].as_array().unwrap().iter().find(|d| d["device_id"] == id.as_str()).unwrap().clone();
+        assert_eq!(mine["values"][0]["metric"], "rainfall_mm");
+        assert!((mine["values"][0]["value"].as_f64().unwrap() - 0.9).abs() < 1e-9);
+        assert_eq!(mine["values"][0]["at_ms"], t0 + 8 * 20_000);
+        // Outside the caller's scope: refused, and another district sees nothing of it.
+        let ent_district = &e.city.enterprises[0].region_code[..6];
+        let other = e.city.regions.iter().find(|r| r.level == "district" && &r.code[..6] != ent_district).unwrap();
+        let (s, _) = e.call(Method::GET, &format!("/api/v1/monitoring/latest?region={}", other.code), Some(&officer), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (_, theirs) = e.call(Method::GET, "/api/v1/monitoring/latest", Some(&e.login("district02").await), None).await;
+        assert!(!theirs["items"].as_array().unwrap().iter().any(|d| d["device_id"] == id.as_str()));
+        let (s, _) = e.call(Method::GET, &format!("{base}&step=raw"), Some(&e.login("district02").await), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // Retention: a day later with one day kept, the raw rows go and the rollups stay.
+        let deleted = anjian_app::monitoring::prune_readings(&e.app, now() + 86_400_000, 1).await.unwrap();
+        assert!(deleted >= 9, "{deleted}");
+        let (_, raw) = e.call(Method::GET, &format!("{base}&step=raw"), Some(&officer), None).await;
+        assert_eq!(raw["points"].as_array().unwrap().len(), 0);
+        let (_, minute) = e.call(Method::GET, &format!("{base}&step=minute"), Some(&officer), None).await;
+        assert_eq!(minute["points"].as_array().unwrap().len(), 3);
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn a_silent_device_raises_one_offline_alarm_and_its_next_reading_clears_it(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let ent = &e.city.enterprises[0].id;
+        let (s, d) = e.call(Method::POST, "/api/v1/devices", Some(&officer), Some(json!({
+            "name": "1号塔吊", "device_type": "tower_crane", "enterprise_id": ent,
+            "metrics": [{"name": "verticality_permille", "unit": "‰"}], "interval_s": 60}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let (id, secret) = (d["id"].as_str().unwrap().to_string(), d["secret"].as_str().unwrap().to_string());
+        let (s, r) = e.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), Some(&officer), Some(json!({"template": "device_offline"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let now = now();
+        // Never seen: not offline (unregistered on site yet).
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now).await.unwrap(), 0);
+        // Last heard of five minutes ago: five missed intervals → yellow.
+        e.ingest(&id, &secret, vec![json!({"ts": now - 300_000, "values": {"verticality_permille": 1.0}})]).await;
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now).await.unwrap(), 1);
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now + 1_000).await.unwrap(), 0, "one alarm, not one per pass");
+        let (_, alarms) = e.call(Method::GET, &format!("/api/v1/alarms?state=open&device_id={id}"), Some(&officer), None).await;
+        assert_eq!(alarms["total"], 1, "{alarms}");
+        assert_eq!(alarms["items"][0]["metric"], "offline");
+        assert_eq!(alarms["items"][0]["level"], "yellow");
+        // Ten missed intervals: the same alarm escalates to orange.
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now + 300_000).await.unwrap(), 1);
+        let (_, alarms) = e.call(Method::GET, &format!("/api/v1/alarms?state=open&device_id={id}"), Some(&officer), None).await;
+        assert_eq!((alarms["total"].as_i64(), alarms["items"][0]["level"].as_str()), (Some(1), Some("orange")));
+        let (_, inbox) = e.call(Method::GET, "/api/v1/notifications", Some(&e.login("ent0001-head").await), None).await;
+        assert!(inbox.as_array().unwrap().iter().any(|n| n["title"].as_str().unwrap().contains("设备离线")), "{inbox}");
+        // It reports again: the alarm clears.
+        let r = e.ingest(&id, &secret, vec![json!({"ts": now, "values": {"verticality_permille": 1.0}})]).await;
+        assert_eq!(r["alarms"]["clear"], 1, "{r}");
+        let (_, alarms) = e.call(Method::GET, &format!("/api/v1/alarms?state=open&device_id={id}"), Some(&officer), None).await;
+        assert_eq!(alarms["total"], 0);
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now + 60_000).await.unwrap(), 0);
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn emergency_resources_nearest_an_alarm_come_first(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret) = e.gauge(&officer).await;
+        let ent = &e.city.enterprises[0];
+        let mk = |kind: &str, name: &str, dlat: f64| json!({
+            "kind": kind, "name": name, "region_code": ent.region_code, "address": "测试路1号",
+            "lon": ent.lon, "lat": ent.lat + dlat, "contact_name": "张队长", "contact_phone": "0539-1234567",
+            "capacity": 30, "capacity_unit": "人", "items": [{"name": "编织袋", "quantity": 500.0, "unit": "条"}]});
+        let mut ids = vec![];
+        for (kind, name, dlat) in [("rescue_team", "矿山救护队", 0.045), ("hospital", "区人民医院", 0.009), ("shelter", "远处避难场所", 0.9)] {
+            let (s, r) = e.call(Method::POST, "/api/v1/emergency-resources", Some(&officer), Some(mk(kind, name, dlat))).await;
+            assert_eq!(s, StatusCode::CREATED, "{r}");
+            assert_eq!(r["items"][0]["unit"], "条");
+            ids.push(r["id"].as_str().unwrap().to_string());
+        }
+        // Bad input names the field.
+        let mut bad = mk("spaceship", "x", 0.0);
+        let (s, v) = e.call(Method::POST, "/api/v1/emergency-resources", Some(&officer), Some(bad.clone())).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")));
+        bad["kind"] = json!("hospital");
+        bad["lat"] = json!(100.0);
+        let (s, v) = e.call(Method::POST, "/api/v1/emergency-resources", Some(&officer), Some(bad)).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lat")));
+        // A red alarm at the gauge: the hospital (1 km) before the team (5 km); the shelter (100 km) is out of range.
+        let t = now() - 3_600_000;
+        e.ingest(&id, &secret, vec![json!({"ts": t, "values": {"rainfall_mm": 60.0}})]).await;
+        let (_, alarms) = e.call(Method::GET, "/api/v1/alarms?state=open", Some(&officer), None).await;
+        let aid = alarms["items"][0]["id"].as_str().unwrap().to_string();
+        let (s, near) = e.call(Method::GET, &format!("/api/v1/alarms/{aid}/resources"), Some(&officer), None).await;
+        assert_eq!(s, StatusCode::OK, "{near}");
+        let names: Vec<&str> = near["resources"].as_array().unwrap().iter().map(|r| r["resource"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["区人民医院", "矿山救护队"]);
+        let d = near["resources"][0]["distance_m"].as_f64().unwrap();
+        assert!((950.0..1050.0).contains(&d), "{d}");
+        let (_, near) = e.call(Method::GET, &format!("/api/v1/alarms/{aid}/resources?kind=rescue_team&within_km=200"), Some(&officer), None).await;
+        assert_eq!(near["resources"].as_array().unwrap().len(), 1);
+        let (_, near) = e.call(Method::GET, &format!("/api/v1/alarms/{aid}/resources?within_km=200"), Some(&officer), None).await;
+        assert_eq!(near["resources"].as_array().unwrap().len(), 3);
+        let (s, v) = e.call(Method::GET, &format!("/api/v1/alarms/{aid}/resources?limit=0"), Some(&officer), None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
+        // Update, list, delete; another district sees none of it.
+        let mut upd = mk("hospital", "区人民医院（急救中心）", 0.009);
+        upd["capacity"] = json!(120);
+        upd["capacity_unit"] = json!("床");
+        let (s, r) = e.call(Method::PUT, &format!("/api/v1/emergency-resources/{}", ids[1]), Some(&officer), Some(upd)).await;
+        assert_eq!((s, r["capacity"].as_i64()), (StatusCode::OK, Some(120)), "{r}");
+        let (_, list) = e.call(Method::GET, "/api/v1/emergency-resources?kind=hospital", Some(&officer), None).await;
+        assert_eq!(list["total"], 1);
+        let other = e.login("district02").await;
+        let (s, _) = e.call(Method::GET, &format!("/api/v1/emergency-resources/{}", ids[0]), Some(&other), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = e.call(Method::DELETE, &format!("/api/v1/emergency-resources/{}", ids[2]), Some(&officer), None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = e.call(Method::GET, &format!("/api/v1/emergency-resources/{}", ids[2]), Some(&officer), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // An enterprise head registers only the enterprise's own resources.
+        let head = e.login("ent0001-head").await;
+        let (s, v) = e.call(Method::POST, "/api/v1/emergency-resources", Some(&head), Some(mk("equipment", "抽水泵", 0.0))).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("enterprise_id")));
+        let mut own = mk("equipment", "抽水泵", 0.0);
+        own["enterprise_id"] = json!(ent.id);
+        let (s, v) = e.call(Method::POST, "/api/v1/emergency-resources", Some(&head), Some(own)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
         e.t.cleanup().await;
     }
 }
