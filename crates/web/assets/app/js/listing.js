@@ -2,8 +2,8 @@
 // linked to), a results table that reads on a phone (cells carry their
 // column's label), and the pager.
 
-import { qs } from './api.js';
-import { h } from './dom.js';
+import { api, qs } from './api.js';
+import { h, fill, fmtNum, formAlert, showErrors, titled } from './dom.js';
 
 /** The filter values of `keys` from the page's query. */
 export function queryOf(ctx, keys) {
@@ -67,7 +67,7 @@ const names = new Map();
 /** Names of registry records (`enterprises`, `devices`) by id, fetched once
  * per page load (a list page shows at most one page of distinct ids).
  * Unknown or hidden ids keep the id. */
-export async function namesOf(api, kind, ids) {
+export async function namesOf(kind, ids) {
   const key = (id) => kind + '/' + id;
   const missing = [...new Set(ids)].filter((id) => id && !names.has(key(id)));
   await Promise.all(
@@ -80,4 +80,52 @@ export async function namesOf(api, kind, ids) {
   return (id) => names.get(key(id)) || id;
 }
 
-export const enterpriseNames = (api, ids) => namesOf(api, 'enterprises', ids);
+export const enterpriseNames = (ids) => namesOf('enterprises', ids);
+
+/**
+ * A whole list page: heading (with `headExtra`), the filter form of
+ * `fields` (kept in the URL under `base`), a count, the results and pages.
+ * `load(query)` resolves to {items, total}; `show(items)` to the results
+ * element (after any lookups it needs). `hidden` keys ride along unseen.
+ */
+export async function listPage(main, ctx, o) {
+  titled(o.title);
+  const q = queryOf(ctx, o.keys);
+  Object.assign(q, o.defaults ? o.defaults(q) : {});
+  const hidden = (o.hidden || []).filter((k) => q[k]).map((k) => h('input', { type: 'hidden', name: k, value: q[k] }));
+  const form = filterForm(
+    o.filterLabel || '筛选' + o.title,
+    o.keys,
+    o.base,
+    ctx,
+    formAlert(),
+    o.fields(q),
+    hidden,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, '筛选'), h('a', { class: 'button', href: o.base }, '清除')),
+  );
+  const summary = h('p', { class: 'muted', role: 'status' }, '\u00a0');
+  const results = h('div', { class: 'reserve tall' }, h('p', { class: 'loading' }, '加载中…'));
+  const nav = h('nav', { class: 'pager', 'aria-label': '分页' });
+  main.append(
+    h('div', { class: 'page-head' }, h('h1', null, o.title), o.headExtra || null),
+    h('details', { class: 'filter-box', open: window.innerWidth > 700 }, h('summary', null, '筛选条件'), form),
+    summary,
+    results,
+    nav,
+  );
+  const page = Math.max(1, parseInt(q.page, 10) || 1);
+  const perPage = o.perPage || 20;
+  let res;
+  try {
+    res = await o.load({ ...q, page, per_page: perPage });
+  } catch (e) {
+    fill(results);
+    showErrors(form, e);
+    return;
+  }
+  const shown = res.items.length ? await o.show(res.items) : h('p', { class: 'empty' }, o.empty);
+  if (ctx.gone()) return;
+  fill(summary, `共 ${fmtNum(res.total)} ${o.unit}`);
+  fill(results, shown);
+  fill(nav, pager(o.base, q, page, res.total, perPage));
+}

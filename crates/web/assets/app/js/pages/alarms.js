@@ -3,12 +3,10 @@
 // the evidence ledger), and each row unfolds into its history.
 
 import { api, qs } from '../api.js';
-import { h, fill, fmtNum, fmtTime, titled, field, formAlert, showErrors, toast } from '../dom.js';
+import { h, fmtTime, field, toast } from '../dom.js';
 import { ALARM_EVENTS } from '../labels.js';
-import { queryOf, select, filterForm, table, pager, namesOf, enterpriseNames } from '../listing.js';
+import { select, table, listPage, namesOf, enterpriseNames } from '../listing.js';
 
-const PER_PAGE = 20;
-const KEYS = ['state', 'device_id', 'page'];
 const STATES = [
   { code: 'open', label: '未解除（报警中或已确认）' },
   { code: 'active', label: '报警中' },
@@ -17,58 +15,39 @@ const STATES = [
 ];
 const stateLabel = (s) => ({ active: '报警中', acknowledged: '已确认', cleared: '已解除' })[s] || s;
 
-export async function render(main, ctx) {
-  titled('监测报警');
-  const q = queryOf(ctx, KEYS);
-  if (!ctx.query.has('state')) q.state = 'open';
-  const form = filterForm(
-    '筛选报警',
-    KEYS,
-    '/alarms',
-    ctx,
-    formAlert(),
-    field('状态', select('state', STATES, q.state, '全部')),
-    q.device_id ? h('input', { type: 'hidden', name: 'device_id', value: q.device_id }) : null,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, '筛选')),
-  );
-  const summary = h('p', { class: 'muted', role: 'status' }, '\u00a0');
-  const results = h('div', { class: 'reserve tall' }, h('p', { class: 'loading' }, '加载中…'));
-  const nav = h('nav', { class: 'pager', 'aria-label': '分页' });
-  main.append(h('h1', null, '监测报警'), h('details', { class: 'filter-box', open: true }, h('summary', null, '筛选条件'), form), summary, results, nav);
-  const page = Math.max(1, parseInt(q.page, 10) || 1);
-  let res;
-  try {
-    res = await api('alarms' + qs({ ...q, page, per_page: PER_PAGE }));
-  } catch (e) {
-    fill(results);
-    showErrors(form, e);
-    return;
-  }
-  const [device, ent] = await Promise.all([namesOf(api, 'devices', res.items.map((a) => a.device_id)), enterpriseNames(api, res.items.map((a) => a.enterprise_id))]);
-  if (ctx.gone()) return;
-  fill(summary, `共 ${fmtNum(res.total)} 条`);
-  if (!res.items.length) return void fill(results, h('p', { class: 'empty' }, '没有符合条件的报警'));
-  fill(
-    results,
-    table(
-      '报警列表',
-      ['等级', '设备', '单位', '指标', '当前值 / 峰值', '报警时间', '状态', '处置'],
-      res.items.map((a) => ({
-        class: a.state === 'active' ? 'overdue' : '',
-        cells: [
-          h('span', { class: 'badge level-' + a.level }, a.level_label),
-          device(a.device_id),
-          h('a', { href: '/enterprises/' + encodeURIComponent(a.enterprise_id) }, ent(a.enterprise_id)),
-          a.metric,
-          `${a.last_value} / ${a.peak_value}`,
-          fmtTime(a.raised_at),
-          stateLabel(a.state) + (a.acknowledged_at ? ` · ${fmtTime(a.acknowledged_at)} 确认` : ''),
-          actions(a, ctx),
-        ],
-      })),
-    ),
-  );
-  fill(nav, pager('/alarms', q, page, res.total, PER_PAGE));
+export function render(main, ctx) {
+  return listPage(main, ctx, {
+    title: '监测报警',
+    base: '/alarms',
+    keys: ['state', 'device_id', 'page'],
+    hidden: ['device_id'],
+    // Open alarms unless the URL asks otherwise (an empty state= is "all").
+    defaults: () => (ctx.query.has('state') ? {} : { state: 'open' }),
+    fields: (q) => [field('状态', select('state', STATES, q.state, '全部'))],
+    load: (q) => api('alarms' + qs(q)),
+    unit: '条',
+    empty: '没有符合条件的报警',
+    show: async (items) => {
+      const [device, ent] = await Promise.all([namesOf('devices', items.map((a) => a.device_id)), enterpriseNames(items.map((a) => a.enterprise_id))]);
+      return table(
+        '报警列表',
+        ['等级', '设备', '单位', '指标', '当前值 / 峰值', '报警时间', '状态', '处置'],
+        items.map((a) => ({
+          class: a.state === 'active' ? 'overdue' : '',
+          cells: [
+            h('span', { class: 'badge level-' + a.level }, a.level_label),
+            device(a.device_id),
+            h('a', { href: '/enterprises/' + encodeURIComponent(a.enterprise_id) }, ent(a.enterprise_id)),
+            a.metric,
+            `${a.last_value} / ${a.peak_value}`,
+            fmtTime(a.raised_at),
+            stateLabel(a.state) + (a.acknowledged_at ? ` · ${fmtTime(a.acknowledged_at)} 确认` : ''),
+            actions(a, ctx),
+          ],
+        })),
+      );
+    },
+  });
 }
 
 function actions(a, ctx) {

@@ -34,7 +34,7 @@ export async function render(main, ctx) {
   const [template, docs, name] = await Promise.all([
     api('inspection-templates/' + encodeURIComponent(ins.template_id)).catch(() => ({ name: ins.template_id, sections: [] })),
     ins.kind === 'self' ? Promise.resolve(null) : api('documents' + qs({ inspection_id: id, per_page: 50 })).catch(() => null),
-    enterpriseNames(api, [ins.enterprise_id]),
+    enterpriseNames([ins.enterprise_id]),
   ]);
   if (ctx.gone()) return;
   titled('检查 ' + ins.number);
