@@ -57,6 +57,8 @@ pub struct StatsView {
 
 #[derive(Default)]
 pub(super) struct Acc {
+    /// Hazards of the group, dismissed ones included (0: an empty group).
+    pub(super) rows: i64,
     pub(super) found: i64,
     pub(super) closed: i64,
     pub(super) open: i64,
@@ -68,6 +70,7 @@ pub(super) struct Acc {
 
 impl Acc {
     pub(super) fn add(&mut self, r: &hazards::StatRow, now: i64) {
+        self.rows += 1;
         if r.state == "dismissed" {
             return;
         }
@@ -101,6 +104,7 @@ impl Acc {
             self.overdue += r.n;
             return;
         }
+        self.rows += r.n;
         if r.state == "dismissed" {
             return;
         }
@@ -153,8 +157,8 @@ fn parse_dims(by: &str) -> Result<Vec<&str>> {
 }
 
 /// Calendar months (Shanghai) overlapping `[since, until)`: (`YYYY-MM`,
-/// overlap start, overlap end, whether the whole month is inside).
-fn month_segments(since: i64, until: i64) -> Vec<(String, i64, i64, bool)> {
+/// overlap start, overlap end, month start, month end).
+fn month_segments(since: i64, until: i64) -> Vec<(String, i64, i64, i64, i64)> {
     let tz = crate::time::shanghai();
     let start_of = |d: jiff::civil::Date| -> i64 {
         d.to_zoned_datetime(tz.clone()).map(|z| z.timestamp().as_millisecond()).unwrap_or(i64::MAX)
@@ -170,7 +174,7 @@ fn month_segments(since: i64, until: i64) -> Vec<(String, i64, i64, bool)> {
         let Ok(next) = m.checked_add(jiff::Span::new().months(1)) else { break };
         let b = start_of(next);
         let (lo, hi) = (a.max(since), b.min(until));
-        out.push((format!("{:04}-{:02}", m.year(), m.month()), lo, hi, lo == a && hi == b));
+        out.push((format!("{:04}-{:02}", m.year(), m.month()), lo, hi, a, b));
         m = next;
     }
     out
@@ -236,13 +240,31 @@ pub async fn stats(app: &App, caller: &Caller, p: &StatsParams) -> Result<StatsV
         };
         let segments = month_segments(since, until);
         let mut cube = Vec::new();
-        let full: Vec<&String> = segments.iter().filter(|s| s.3).map(|s| &s.0).collect();
+        let full: Vec<&String> = segments.iter().filter(|s| s.1 == s.3 && s.2 == s.4).map(|s| &s.0).collect();
         if let (Some(a), Some(b)) = (full.first(), full.last()) {
             cube.extend(rollup::months(&mut c, &caller.scope, prefix.as_deref(), a, b, g).await?);
         }
-        for (month, lo, hi, whole) in &segments {
-            if !whole {
+        // A partial month is aggregated from the hazards when it is the
+        // smaller part, else it is the whole month less the hazards outside it.
+        for (month, lo, hi, a, b) in &segments {
+            if (lo, hi) == (a, b) {
+                continue;
+            }
+            if hi - lo <= (b - a) / 2 {
                 cube.extend(rollup::part_month(&mut c, &caller.scope, prefix.as_deref(), month, *lo, *hi, g).await?);
+                continue;
+            }
+            cube.extend(rollup::months(&mut c, &caller.scope, prefix.as_deref(), month, month, g).await?);
+            for (x, y) in [(*a, *lo), (*hi, *b)] {
+                if x < y {
+                    for mut r in rollup::part_month(&mut c, &caller.scope, prefix.as_deref(), month, x, y, g).await? {
+                        r.n = -r.n;
+                        r.closed_with_deadline = -r.closed_with_deadline;
+                        r.closed_on_time = -r.closed_on_time;
+                        r.rectify_ms = -r.rectify_ms;
+                        cube.push(r);
+                    }
+                }
             }
         }
         let overdue = rollup::overdue(&mut c, &caller.scope, prefix.as_deref(), since, until, now, g).await?;
@@ -308,6 +330,8 @@ pub async fn stats(app: &App, caller: &Caller, p: &StatsParams) -> Result<StatsV
             }
         }
     }
+    // Groups cancelled out by a subtracted part of a month are no groups.
+    groups.retain(|_, a| a.rows != 0);
     // A drill-down lists every child, the quiet ones too.
     if dims == ["region"] {
         for (code, ..) in &children {
