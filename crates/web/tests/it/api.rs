@@ -476,6 +476,11 @@ both_backends! {
         let alarm_b = al["items"][0]["id"].as_str().unwrap().to_string();
         let (_, em) = ta.call(Method::GET, "/api/v1/emergencies", Some(&admin), None).await;
         let emergency_b = em[0]["id"].as_str().expect("the red alarm opened a response").to_string();
+        let resource_body = json!({"kind": "rescue_team", "name": "西城救援队", "enterprise_id": ta.ent_b, "region_code": "379902001",
+            "address": "西城路1号", "lon": 117.0, "lat": 36.0, "contact_name": "赵队长", "contact_phone": "0539-7654321"});
+        let (s, rs) = ta.call(Method::POST, "/api/v1/emergency-resources", Some(&admin), Some(resource_body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{rs}");
+        let resource_b = rs["id"].as_str().unwrap().to_string();
         let west = ta.login("west").await;
         let (_, inbox) = ta.call(Method::GET, "/api/v1/notifications", Some(&west), None).await;
         let note_b = inbox[0]["id"].as_str().expect("west was notified").to_string();
@@ -636,6 +641,14 @@ both_backends! {
             (Method::GET, "/api/v1/alarms/{id}", format!("/api/v1/alarms/{alarm_b}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/alarms/{id}/actions", format!("/api/v1/alarms/{alarm_b}/actions"), Some(json!({"action": "acknowledge"})), outsiders.to_vec()),
             (Method::GET, "/api/v1/emergencies", "/api/v1/emergencies".into(), None, vec![]),
+            (Method::GET, "/api/v1/devices/{id}/series", format!("/api/v1/devices/{device_b}/series?metric=lel_percent"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/monitoring/latest", "/api/v1/monitoring/latest?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::GET, "/api/v1/emergency-resources", "/api/v1/emergency-resources?region=379902".into(), None, vec!["east", "grid"]),
+            (Method::POST, "/api/v1/emergency-resources", "/api/v1/emergency-resources".into(), Some(resource_body.clone()), outsiders.to_vec()),
+            (Method::GET, "/api/v1/emergency-resources/{id}", format!("/api/v1/emergency-resources/{resource_b}"), None, outsiders.to_vec()),
+            (Method::PUT, "/api/v1/emergency-resources/{id}", format!("/api/v1/emergency-resources/{resource_b}"), Some(resource_body.clone()), outsiders.to_vec()),
+            (Method::DELETE, "/api/v1/emergency-resources/{id}", format!("/api/v1/emergency-resources/{resource_b}"), None, outsiders.to_vec()),
+            (Method::GET, "/api/v1/alarms/{id}/resources", format!("/api/v1/alarms/{alarm_b}/resources"), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/emergencies/{id}", format!("/api/v1/emergencies/{emergency_b}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/emergencies/{id}/actions", format!("/api/v1/emergencies/{emergency_b}/actions"), Some(json!({"action": "measure", "text": "越权"})), outsiders.to_vec()),
             (Method::GET, "/api/v1/rule-templates", "/api/v1/rule-templates".into(), None, vec![]),
@@ -752,7 +765,7 @@ both_backends! {
         for u in ["city", "east", "grid", "a-head", "a-staff"] {
             tokens.insert(u, ta.login(u).await);
         }
-        let secret_markers = [ent_b.as_str(), person_b.as_str(), project_b.as_str(), "测试企业2有限公司", "王五", hazard_b.as_str(), "配电箱", device_b.as_str(), alarm_b.as_str(), "西城气体探头"];
+        let secret_markers = [ent_b.as_str(), person_b.as_str(), project_b.as_str(), "测试企业2有限公司", "王五", hazard_b.as_str(), "配电箱", device_b.as_str(), alarm_b.as_str(), "西城气体探头", resource_b.as_str(), "西城救援队"];
         for (method, template, uri, body, refused) in &cases {
             let (s, v) = ta.call(method.clone(), uri, None, body.clone()).await;
             assert_eq!(s, StatusCode::UNAUTHORIZED, "anonymous {method} {template}: {v}");
