@@ -315,6 +315,23 @@ pub struct StatRow {
     pub lat: Option<f64>,
 }
 
+/// A filter on hazards `h` within the caller's scope and, when given, under
+/// `region_prefix` (the start of every statistics and overdue query).
+pub(crate) fn scoped(scope: &Scope, region_prefix: Option<&str>) -> Filter {
+    let mut f = Filter::new();
+    f.scope(scope, "h.region_code", &["h.enterprise_id"]);
+    if let Some(p) = region_prefix {
+        f.region_prefix("h.region_code", p);
+    }
+    f
+}
+
+/// Narrows `f` to hazards `h` open and past their deadline at `now`.
+pub(crate) fn overdue_at(f: &mut Filter, now: i64) {
+    f.and_raw("h.state IN ('pending', 'rectifying', 'awaiting_acceptance')");
+    f.and("h.deadline_ms < {}", Bind::Int(now));
+}
+
 /// Every hazard the scope may see under a region prefix reported in
 /// `[since, until)`, oldest first (dismissed ones included: the caller
 /// decides).
@@ -325,11 +342,7 @@ pub async fn stat_rows(
     since: i64,
     until: i64,
 ) -> Result<Vec<StatRow>> {
-    let mut f = Filter::new();
-    f.scope(scope, "h.region_code", &["h.enterprise_id"]);
-    if let Some(p) = region_prefix {
-        f.region_prefix("h.region_code", p);
-    }
+    let mut f = scoped(scope, region_prefix);
     f.and("h.reported_at >= {}", Bind::Int(since));
     f.and("h.reported_at < {}", Bind::Int(until));
     let sql = format!(

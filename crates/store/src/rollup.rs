@@ -120,11 +120,7 @@ pub async fn part_month(
     until: i64,
     g: Grouping,
 ) -> Result<Vec<CubeRow>> {
-    let mut f = Filter::new();
-    f.scope(scope, "h.region_code", &["h.enterprise_id"]);
-    if let Some(p) = region_prefix {
-        f.region_prefix("h.region_code", p);
-    }
+    let mut f = crate::hazards::scoped(scope, region_prefix);
     f.and("h.reported_at >= {}", Bind::Int(since));
     f.and("h.reported_at < {}", Bind::Int(until));
     let m = f.next(Bind::Text(month.into()));
@@ -155,13 +151,8 @@ pub async fn overdue(
     now: i64,
     g: Grouping,
 ) -> Result<Vec<CubeRow>> {
-    let mut f = Filter::new();
-    f.scope(scope, "h.region_code", &["h.enterprise_id"]);
-    if let Some(p) = region_prefix {
-        f.region_prefix("h.region_code", p);
-    }
-    f.and_raw("h.state IN ('pending', 'rectifying', 'awaiting_acceptance')");
-    f.and("h.deadline_ms < {}", Bind::Int(now));
+    let mut f = crate::hazards::scoped(scope, region_prefix);
+    crate::hazards::overdue_at(&mut f, now);
     f.and("h.reported_at >= {}", Bind::Int(since));
     f.and("h.reported_at < {}", Bind::Int(until));
     let month = month_sql(c, "h.reported_at");
@@ -237,13 +228,8 @@ pub async fn top_overdue_enterprises(
     now: i64,
     limit: i64,
 ) -> Result<Vec<OverdueEnterprise>> {
-    let mut f = Filter::new();
-    f.scope(scope, "h.region_code", &["h.enterprise_id"]);
-    if let Some(p) = region_prefix {
-        f.region_prefix("h.region_code", p);
-    }
-    f.and_raw("h.state IN ('pending', 'rectifying', 'awaiting_acceptance')");
-    f.and("h.deadline_ms < {}", Bind::Int(now));
+    let mut f = crate::hazards::scoped(scope, region_prefix);
+    crate::hazards::overdue_at(&mut f, now);
     f.and_raw("h.enterprise_id IS NOT NULL");
     let lim = f.next(Bind::Int(limit));
     let sql = format!(
