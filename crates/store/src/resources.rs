@@ -31,55 +31,46 @@ pub struct Resource {
 const COLS: &str = "id, kind, name, region_code, enterprise_id, address, lon, lat, contact_name, contact_phone, \
     capacity, capacity_unit, items, notes, created_at, updated_at";
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds a resource's fields, `kind` to `notes`, as `$2`–`$14` (after the id):
+/// the same positions in [`insert`] and [`update`].
+fn bind_fields<'q>(q: Query<'q>, r: &'q Resource) -> Query<'q> {
+    q.bind(&r.kind)
+        .bind(&r.name)
+        .bind(&r.region_code)
+        .bind(&r.enterprise_id)
+        .bind(&r.address)
+        .bind(r.lon)
+        .bind(r.lat)
+        .bind(&r.contact_name)
+        .bind(&r.contact_phone)
+        .bind(r.capacity)
+        .bind(&r.capacity_unit)
+        .bind(&r.items)
+        .bind(&r.notes)
+}
+
 pub async fn insert(c: &mut AnyConnection, r: &Resource) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO emergency_resources ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-    )))
-    .bind(&r.id)
-    .bind(&r.kind)
-    .bind(&r.name)
-    .bind(&r.region_code)
-    .bind(&r.enterprise_id)
-    .bind(&r.address)
-    .bind(r.lon)
-    .bind(r.lat)
-    .bind(&r.contact_name)
-    .bind(&r.contact_phone)
-    .bind(r.capacity)
-    .bind(&r.capacity_unit)
-    .bind(&r.items)
-    .bind(&r.notes)
-    .bind(r.created_at)
-    .bind(r.updated_at)
-    .execute(c)
-    .await
-    .map_err(StoreError::unique("id"))?;
+    )));
+    bind_fields(q.bind(&r.id), r)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .execute(c)
+        .await
+        .map_err(StoreError::unique("id"))?;
     Ok(())
 }
 
 pub async fn update(c: &mut AnyConnection, r: &Resource) -> Result<()> {
-    sqlx::query(
+    let q = sqlx::query(
         "UPDATE emergency_resources SET kind = $2, name = $3, region_code = $4, enterprise_id = $5, address = $6, lon = $7, \
          lat = $8, contact_name = $9, contact_phone = $10, capacity = $11, capacity_unit = $12, items = $13, notes = $14, \
          updated_at = $15 WHERE id = $1",
-    )
-    .bind(&r.id)
-    .bind(&r.kind)
-    .bind(&r.name)
-    .bind(&r.region_code)
-    .bind(&r.enterprise_id)
-    .bind(&r.address)
-    .bind(r.lon)
-    .bind(r.lat)
-    .bind(&r.contact_name)
-    .bind(&r.contact_phone)
-    .bind(r.capacity)
-    .bind(&r.capacity_unit)
-    .bind(&r.items)
-    .bind(&r.notes)
-    .bind(r.updated_at)
-    .execute(c)
-    .await?;
+    );
+    bind_fields(q.bind(&r.id), r).bind(r.updated_at).execute(c).await?;
     Ok(())
 }
 
