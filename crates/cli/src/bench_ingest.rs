@@ -1,9 +1,10 @@
 //! `anjian bench ingest`: end-to-end device ingest and alarm latency.
 //!
 //! 1. Raw broker: the same messages published (QoS 1) to Mosquitto and
-//!    received by a plain subscriber (QoS 1, acknowledging at once) that
-//!    only counts them — the broker's publish→subscribe rate on this
-//!    machine, the reference.
+//!    received by a plain subscriber (MQTT 5, QoS 1, the same Receive
+//!    Maximum as the real one, acknowledging at once) that only counts
+//!    them — the broker's publish→subscribe rate on this machine, the
+//!    reference.
 //! 2. End to end: the same messages through the real subscriber
 //!    (`anjian_ingest::run`: persistent session, manual acks after the
 //!    commit), decoding, secret checks, rule evaluation, the readings, their
@@ -11,8 +12,11 @@
 //!    Counted as readings/s until every reading is in the database.
 //!
 //! Both phases publish with the same bound on messages not yet processed
-//! (Mosquitto queues at most 1,000 QoS 1 messages per client and drops the
-//! rest), so the publisher never outruns either subscriber into losses.
+//! (below the subscriber's Receive Maximum, so the broker never has to
+//! queue beyond the in-flight window: Mosquitto queues at most 1,000 more
+//! per client and drops the rest), so the publisher never outruns either
+//! subscriber into losses. A phase that makes no progress for
+//! [`STALL`] fails with what it got instead of waiting.
 //! 3. Alarm latency: readings that cross the red threshold on devices
 //!    without an alarm, published one at a time; the time from the
 //!    reading's timestamp (taken just before publishing) to the commit of
@@ -22,7 +26,7 @@
 use anjian_app::monitoring::{self, DeviceInput, MetricSpec, RuleInput};
 use anjian_app::{App, Caller};
 use anyhow::Context;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, MqttOptions, QoS};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,7 +41,30 @@ pub struct Args {
 }
 
 /// Messages published but not yet processed, at most.
-const WINDOW: u64 = 600;
+const WINDOW: u64 = anjian_ingest::RECEIVE_MAXIMUM as u64 * 3 / 4;
+/// A phase with no progress for this long has lost messages.
+const STALL: Duration = Duration::from_secs(20);
+
+/// Waits until `done()` reaches `want`; fails when it stops moving for [`STALL`].
+async fn wait_until(what: &str, want: u64, done: impl Fn() -> u64) -> anyhow::Result<()> {
+    let (mut last, mut since) = (done(), Instant::now());
+    loop {
+        let now = done();
+        if now >= want {
+            return Ok(());
+        }
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+        anyhow::ensure!(
+            since.elapsed() < STALL,
+            "{what}: {now} of {want} after no progress for {} s — the broker may have dropped messages \
+             (look for \"Outgoing messages are being dropped\" in its log; raise max_queued_messages)",
+            STALL.as_secs()
+        );
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+}
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -147,14 +174,19 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let raw_prefix = format!("braw{tag}");
     let raw_msgs: Vec<(String, String)> =
         bodies.iter().map(|(id, b)| (format!("{raw_prefix}/devices/{id}/readings"), b.clone())).collect();
-    let (sub, mut sub_ev) = client(&mc.host, mc.port, format!("bench-rawsub-{tag}"), true, false);
-    sub.subscribe(format!("{raw_prefix}/devices/+/readings"), QoS::AtLeastOnce).await?;
+    let mut o = rumqttc::v5::MqttOptions::new(format!("bench-rawsub-{tag}"), &mc.host, mc.port);
+    o.set_keep_alive(Duration::from_secs(30));
+    o.set_receive_maximum(Some(anjian_ingest::RECEIVE_MAXIMUM));
+    o.set_max_packet_size(Some(4 * 1024 * 1024));
+    let (sub, mut sub_ev) = rumqttc::v5::AsyncClient::new(o, 4096);
+    sub.subscribe(format!("{raw_prefix}/devices/+/readings"), rumqttc::v5::mqttbytes::QoS::AtLeastOnce).await?;
     let received = Arc::new(AtomicU64::new(0));
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
     let rc = received.clone();
     let sub_task = tokio::spawn(async move {
         let mut ready = Some(ready_tx);
         loop {
+            use rumqttc::v5::{Event, mqttbytes::v5::Packet};
             match sub_ev.poll().await {
                 Ok(Event::Incoming(Packet::SubAck(_))) => {
                     if let Some(r) = ready.take() {
@@ -181,15 +213,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let t = Instant::now();
     let rc = received.clone();
     publish_all(&pubc, &raw_msgs, move || rc.load(Ordering::Relaxed)).await?;
-    while received.load(Ordering::Relaxed) < a.messages as u64 {
-        anyhow::ensure!(
-            t.elapsed() < Duration::from_secs(300),
-            "raw subscriber got {} of {}",
-            received.load(Ordering::Relaxed),
-            a.messages
-        );
-        tokio::time::sleep(Duration::from_micros(200)).await;
-    }
+    let rc = received.clone();
+    wait_until("raw subscriber", a.messages as u64, move || rc.load(Ordering::Relaxed)).await?;
     let raw_secs = t.elapsed().as_secs_f64();
     sub_task.abort();
     let _ = sub.disconnect().await;
@@ -245,14 +270,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let acc = accepted.clone();
     let rpm = r as u64;
     publish_all(&pubc, &e2e_msgs, move || (acc.load(Ordering::Relaxed) - offset) / rpm).await?;
-    while accepted.load(Ordering::Relaxed) - offset < total_readings {
-        anyhow::ensure!(
-            t.elapsed() < Duration::from_secs(600),
-            "stored {} of {total_readings}",
-            accepted.load(Ordering::Relaxed) - offset
-        );
-        tokio::time::sleep(Duration::from_micros(500)).await;
-    }
+    let acc = accepted.clone();
+    wait_until("readings stored", total_readings, move || acc.load(Ordering::Relaxed) - offset).await?;
     let e2e_secs = t.elapsed().as_secs_f64();
     let e2e_rate = total_readings as f64 / e2e_secs;
     let mut c = app.db.read().await?;

@@ -277,6 +277,13 @@ pub struct RuleState {
 }
 
 impl RuleState {
+    /// Whether the two states decide the same future: the same window,
+    /// since-times and active level (they may differ in the time of the
+    /// last reading and the last measure, which only describe the past).
+    pub fn same_course(&self, other: &RuleState) -> bool {
+        self.window == other.window && self.since == other.since && self.active == other.active
+    }
+
     /// Takes one reading (time in epoch ms, the local calendar day for
     /// seasonal thresholds) and returns the decision, if any.
     pub fn observe(&mut self, rule: &Rule, at_ms: i64, value: f64, local_md: (u8, u8)) -> Option<Decision> {

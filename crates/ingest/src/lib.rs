@@ -5,16 +5,27 @@
 //! {"secret": "ajd_…", "readings": [{"ts": 1795564800000, "values": {"rainfall_mm": 1.2}}]}
 //! ```
 //!
-//! (`ts` in epoch milliseconds or RFC 3339.) The subscriber uses QoS 1, a
-//! persistent session and manual acknowledgement: a message is acknowledged
-//! only after its readings are committed, so a crash or a database outage
-//! before the commit makes the broker deliver it again — no acknowledged
-//! reading is lost. Malformed messages are counted and acknowledged (a
-//! redelivery could not fix them); they never stop the subscriber.
+//! (`ts` in epoch milliseconds or RFC 3339.) The subscriber speaks MQTT 5
+//! (devices may use 3.1.1 or 5) with QoS 1, a session that never expires
+//! and manual acknowledgement: a message is acknowledged only after its
+//! readings are committed, so a crash or a database outage before the
+//! commit makes the broker deliver it again — no acknowledged reading is
+//! lost. Malformed messages are counted and acknowledged (a redelivery
+//! could not fix them); they never stop the subscriber.
+//!
+//! Throughput comes from the window of unacknowledged messages: the
+//! subscriber announces a Receive Maximum of [`RECEIVE_MAXIMUM`], so the
+//! broker keeps sending while a batch is being committed (Mosquitto's
+//! default for 3.1.1 clients is 20 in flight, which bounds a batch to 20
+//! messages and makes every batch wait for its acknowledgements' round
+//! trip). One connection keeps each device's messages in order, which the
+//! rules rely on.
 
 use anjian_app::App;
 use anjian_app::monitoring::{self, DeviceBatch, IngestReport, ReadingIn};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{Packet, Publish};
+use rumqttc::v5::{AsyncClient, Event, MqttOptions};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -63,13 +74,19 @@ pub fn device_of(prefix: &str, topic: &str) -> Option<String> {
     (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
-/// Most messages taken into one transaction.
+/// Most messages taken into one transaction …
 pub const MAX_BATCH: usize = 2_000;
+/// … and most bytes of payload (about 4,000 readings of 50 bytes), so a
+/// backlog of large uploads does not make one huge transaction.
+pub const MAX_BATCH_BYTES: usize = 200_000;
+/// Unacknowledged messages the broker may have in flight to the subscriber.
+pub const RECEIVE_MAXIMUM: u16 = 4_000;
 
 /// The device batch a message carries, or None when it is malformed
 /// (not JSON of the documented shape, or a topic outside the layout).
 pub fn decode(prefix: &str, p: &Publish) -> Option<DeviceBatch> {
-    let device_id = device_of(prefix, &p.topic)?;
+    let topic = std::str::from_utf8(&p.topic).ok()?;
+    let device_id = device_of(prefix, topic)?;
     let payload = serde_json::from_slice::<Payload>(&p.payload).ok()?;
     Some(DeviceBatch { device_id, secret: payload.secret, readings: payload.readings })
 }
@@ -102,10 +119,14 @@ where
 {
     let mut opts = MqttOptions::new(cfg.client_id.clone(), cfg.host.clone(), cfg.port);
     opts.set_keep_alive(Duration::from_secs(30));
-    opts.set_clean_session(false);
+    // A persistent session: the broker keeps unacknowledged messages
+    // across a restart of the server (0xFFFFFFFF: the session never expires).
+    opts.set_clean_start(false);
+    opts.set_session_expiry_interval(Some(u32::MAX));
+    opts.set_receive_maximum(Some(RECEIVE_MAXIMUM));
     opts.set_manual_acks(true);
-    opts.set_max_packet_size(4 * 1024 * 1024, 4 * 1024 * 1024);
-    let (client, mut events) = AsyncClient::new(opts, 4096);
+    opts.set_max_packet_size(Some(4 * 1024 * 1024));
+    let (client, mut events) = AsyncClient::new(opts, usize::from(RECEIVE_MAXIMUM) * 2);
     // Messages are processed off the event loop, in order, as many at a time
     // as have arrived (the broker's in-flight window bounds them).
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Publish>();
@@ -113,10 +134,14 @@ where
     let prefix = cfg.prefix.clone();
     let worker = tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
+            let mut bytes = first.payload.len();
             let mut msgs = vec![first];
-            while msgs.len() < MAX_BATCH {
+            while msgs.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
                 match rx.try_recv() {
-                    Ok(p) => msgs.push(p),
+                    Ok(p) => {
+                        bytes += p.payload.len();
+                        msgs.push(p);
+                    }
                     Err(_) => break,
                 }
             }
