@@ -170,9 +170,8 @@ fn check_interval(interval_s: i64) -> Result<()> {
 
 /// A device's project must exist and have the device's enterprise among its parties.
 async fn check_project(c: &mut AnyConnection, project_id: &str, enterprise_id: &str) -> Result<()> {
-    let p = anjian_store::projects::get(c, project_id)
-        .await?
-        .ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
+    let p =
+        anjian_store::projects::get(c, project_id).await?.ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
     if ![&p.builder_id, &p.contractor_id, &p.supervisor_id].iter().any(|id| id.as_str() == enterprise_id) {
         return Err(AppError::field("project_id", "该企业不是此项目的参建单位"));
     }
@@ -524,7 +523,8 @@ pub async fn update_rule(
         if serde_json::from_str::<Rule>(&old.rule).ok().as_ref() != Some(rule) {
             r.rule = serde_json::to_string(rule).unwrap_or_default();
             // The template's name stays only while the rule is still the template's.
-            r.template_key = old.template_key.clone().filter(|k| templates().iter().any(|t| &t.key == k && &t.rule == rule));
+            r.template_key =
+                old.template_key.clone().filter(|k| templates().iter().any(|t| &t.key == k && &t.rule == rule));
             afresh = true;
         }
     }
@@ -534,11 +534,11 @@ pub async fn update_rule(
         }
         r.name = name.trim().into();
     }
-    if let Some(enabled) = i.enabled {
-        if i64::from(enabled) != old.enabled {
-            r.enabled = i64::from(enabled);
-            afresh = true;
-        }
+    if let Some(enabled) = i.enabled
+        && i64::from(enabled) != old.enabled
+    {
+        r.enabled = i64::from(enabled);
+        afresh = true;
     }
     if r == old {
         return Ok(rule_view(&old)); // nothing to change (the transaction rolls back)
