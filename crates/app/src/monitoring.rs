@@ -73,8 +73,12 @@ pub struct DeviceView {
     pub metrics: Vec<MetricSpec>,
     pub interval_s: i64,
     pub last_seen_at: Option<String>,
-    /// Missed three intervals.
+    /// Missed three intervals (never for a retired device).
     pub offline: bool,
+    /// active | retired (a retired device is kept with its history; its
+    /// readings are refused and its rules no longer evaluated).
+    pub status: String,
+    pub retired_at: Option<String>,
     /// The device's secret: shown only in the response that creates the device.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -94,12 +98,15 @@ fn device_view(d: &Device, now: i64, secret: Option<String>) -> DeviceView {
         metrics: serde_json::from_str(&d.metrics).unwrap_or_default(),
         interval_s: d.interval_s,
         last_seen_at: d.last_seen_at.map(crate::time::fmt_local),
-        offline: anjian_domain::monitor::is_offline(
-            d.last_seen_at,
-            now,
-            d.interval_s.clamp(1, u32::MAX as i64) as u32,
-            3,
-        ),
+        offline: !d.is_retired()
+            && anjian_domain::monitor::is_offline(
+                d.last_seen_at,
+                now,
+                d.interval_s.clamp(1, u32::MAX as i64) as u32,
+                3,
+            ),
+        status: d.status.clone(),
+        retired_at: d.retired_at.map(crate::time::fmt_local),
         secret,
     }
 }
@@ -110,44 +117,86 @@ async fn visible_device(c: &mut AnyConnection, caller: &Caller, id: &str) -> Res
     if caller.scope.allows(&r, Some(&d.enterprise_id)) { Ok(d) } else { Err(AppError::NotFound) }
 }
 
-/// Registers a device; its secret is returned once and stored encrypted.
-pub async fn register_device(app: &App, caller: &Caller, i: &DeviceInput) -> Result<DeviceView> {
-    caller.require(caller.role.is_regulator() || caller.role == Role::EnterpriseHead)?;
-    let mut tx = app.db.begin().await?;
-    let e = enterprises::get(&mut tx, &i.enterprise_id).await?.ok_or(AppError::NotFound)?;
-    let region = RegionCode::parse("region", &e.region_code).map_err(|e| AppError::Internal(e.to_string()))?;
-    if !caller.scope.allows(&region, Some(&e.id)) {
+/// Who may register and change devices and their rules: regulators and
+/// enterprise heads (each within their scope).
+fn may_manage_devices(caller: &Caller) -> Result<()> {
+    caller.require(caller.role.is_regulator() || caller.role == Role::EnterpriseHead)
+}
+
+/// The device a change is about, read after taking its row lock
+/// ([`monitoring::lock_device`], which also moves its revision so every
+/// process's device cache notices): 404 when the caller may not see it, a
+/// field error on `status` when it is retired (a retired device is history).
+async fn device_for_change(c: &mut AnyConnection, caller: &Caller, id: &str) -> Result<Device> {
+    may_manage_devices(caller)?;
+    if !monitoring::lock_device(c, id).await? {
         return Err(AppError::NotFound);
     }
-    if i.name.trim().is_empty() || i.name.chars().count() > 100 {
+    let d = visible_device(c, caller, id).await?;
+    if d.is_retired() {
+        return Err(AppError::field("status", "设备已退役，不能再修改"));
+    }
+    Ok(d)
+}
+
+fn check_device_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > 100 {
         return Err(AppError::field("name", "设备名称不能为空且不超过100个字符"));
     }
-    if !DEVICE_TYPES.iter().any(|(c, _)| *c == i.device_type) {
-        let list: Vec<&str> = DEVICE_TYPES.iter().map(|(c, _)| *c).collect();
-        return Err(AppError::field("device_type", format!("未知设备类型（可选: {}）", list.join(", "))));
-    }
-    if i.metrics.is_empty() {
+    Ok(())
+}
+
+fn check_metrics(metrics: &[MetricSpec]) -> Result<()> {
+    if metrics.is_empty() {
         return Err(AppError::field("metrics", "至少需要一个监测指标"));
     }
     let mut seen = std::collections::HashSet::new();
-    for (n, m) in i.metrics.iter().enumerate() {
+    for (n, m) in metrics.iter().enumerate() {
         let ok =
             !m.name.is_empty() && m.name.len() <= 64 && m.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !ok || !seen.insert(m.name.clone()) {
             return Err(AppError::field(&format!("metrics[{n}].name"), "指标名应为唯一的字母、数字或下划线"));
         }
     }
-    if !(1..=86_400).contains(&i.interval_s) {
+    Ok(())
+}
+
+fn check_interval(interval_s: i64) -> Result<()> {
+    if !(1..=86_400).contains(&interval_s) {
         return Err(AppError::field("interval_s", "上报间隔应为1到86400秒"));
     }
+    Ok(())
+}
+
+/// A device's project must exist and have the device's enterprise among its parties.
+async fn check_project(c: &mut AnyConnection, project_id: &str, enterprise_id: &str) -> Result<()> {
+    let p =
+        anjian_store::projects::get(c, project_id).await?.ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
+    if ![&p.builder_id, &p.contractor_id, &p.supervisor_id].iter().any(|id| id.as_str() == enterprise_id) {
+        return Err(AppError::field("project_id", "该企业不是此项目的参建单位"));
+    }
+    Ok(())
+}
+
+/// Registers a device; its secret is returned once and stored encrypted.
+pub async fn register_device(app: &App, caller: &Caller, i: &DeviceInput) -> Result<DeviceView> {
+    may_manage_devices(caller)?;
+    let mut tx = app.db.begin().await?;
+    let e = enterprises::get(&mut tx, &i.enterprise_id).await?.ok_or(AppError::NotFound)?;
+    let region = RegionCode::parse("region", &e.region_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    if !caller.scope.allows(&region, Some(&e.id)) {
+        return Err(AppError::NotFound);
+    }
+    check_device_name(&i.name)?;
+    if !DEVICE_TYPES.iter().any(|(c, _)| *c == i.device_type) {
+        let list: Vec<&str> = DEVICE_TYPES.iter().map(|(c, _)| *c).collect();
+        return Err(AppError::field("device_type", format!("未知设备类型（可选: {}）", list.join(", "))));
+    }
+    check_metrics(&i.metrics)?;
+    check_interval(i.interval_s)?;
     anjian_domain::registry::validate_point(i.lon, i.lat)?;
     if let Some(p) = &i.project_id {
-        let p = anjian_store::projects::get(&mut tx, p)
-            .await?
-            .ok_or_else(|| AppError::field("project_id", "项目不存在"))?;
-        if ![&p.builder_id, &p.contractor_id, &p.supervisor_id].contains(&&e.id) {
-            return Err(AppError::field("project_id", "该企业不是此项目的参建单位"));
-        }
+        check_project(&mut tx, p, &e.id).await?;
     }
     let secret = crate::crypto::random_token("ajd");
     let now = now_ms();
@@ -165,6 +214,9 @@ pub async fn register_device(app: &App, caller: &Caller, i: &DeviceInput) -> Res
         interval_s: i.interval_s,
         last_seen_at: None,
         created_at: now,
+        status: "active".into(),
+        retired_at: None,
+        revision: 0,
     };
     monitoring::insert_device(&mut tx, &d).await?;
     let view = device_view(&d, now, None);
@@ -183,6 +235,143 @@ pub async fn list_devices(app: &App, caller: &Caller, page: Page) -> Result<(Vec
 pub async fn get_device(app: &App, caller: &Caller, id: &str) -> Result<DeviceView> {
     let mut c = app.db.read().await?;
     Ok(device_view(&visible_device(&mut c, caller, id).await?, now_ms(), None))
+}
+
+/// Reads a field that may be absent (`None`: leave as is) or null
+/// (`Some(None)`: remove).
+fn absent_or_null<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The fields of a device that may change; an absent field stays as it is.
+/// Type and enterprise never change (register a new device instead).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevicePatch {
+    pub name: Option<String>,
+    /// null: the device belongs to no project.
+    #[serde(default, deserialize_with = "absent_or_null")]
+    #[schema(value_type = Option<String>)]
+    pub project_id: Option<Option<String>>,
+    /// Both coordinates or neither (null and null: no position).
+    #[serde(default, deserialize_with = "absent_or_null")]
+    #[schema(value_type = Option<f64>)]
+    pub lon: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "absent_or_null")]
+    #[schema(value_type = Option<f64>)]
+    pub lat: Option<Option<f64>>,
+    pub interval_s: Option<i64>,
+    /// The whole new list: metrics may be added and units changed; a metric
+    /// one of the device's rules uses cannot be removed.
+    pub metrics: Option<Vec<MetricSpec>>,
+}
+
+/// Edits a device (one transaction with its audit row); the ingest path
+/// sees the change at its next batch.
+pub async fn update_device(app: &App, caller: &Caller, id: &str, i: &DevicePatch) -> Result<DeviceView> {
+    let mut tx = app.db.begin().await?;
+    let d = device_for_change(&mut tx, caller, id).await?;
+    let mut n = d.clone();
+    if let Some(name) = &i.name {
+        check_device_name(name)?;
+        n.name = name.trim().into();
+    }
+    if let Some(metrics) = &i.metrics {
+        check_metrics(metrics)?;
+        for r in monitoring::rules_of(&mut tx, &d.id).await? {
+            let Ok(rule) = serde_json::from_str::<Rule>(&r.rule) else { continue };
+            if !rule.is_offline() && !metrics.iter().any(|m| m.name == rule.metric) {
+                return Err(AppError::field(
+                    "metrics",
+                    format!("指标 {} 被规则「{}」使用，不能删除（可先停用或修改该规则）", rule.metric, r.name),
+                ));
+            }
+        }
+        n.metrics = serde_json::to_string(metrics).unwrap_or_else(|_| "[]".into());
+    }
+    if let Some(s) = i.interval_s {
+        check_interval(s)?;
+        n.interval_s = s;
+    }
+    if let Some(lon) = i.lon {
+        n.lon = lon;
+    }
+    if let Some(lat) = i.lat {
+        n.lat = lat;
+    }
+    anjian_domain::registry::validate_point(n.lon, n.lat)?;
+    if let Some(p) = &i.project_id {
+        if let Some(p) = p {
+            check_project(&mut tx, p, &d.enterprise_id).await?;
+        }
+        n.project_id = p.clone();
+    }
+    let now = now_ms();
+    if n == d {
+        return Ok(device_view(&d, now, None)); // nothing to change (the transaction rolls back)
+    }
+    monitoring::update_device(&mut tx, &n).await?;
+    let (before, after) = (device_view(&d, now, None), device_view(&n, now, None));
+    audit::record(&mut tx, caller, "update", "device", &d.id, Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    app.device_cache.forget(&d.id);
+    Ok(after)
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RetireInput {
+    /// Why the device is retired (kept in the history of every alarm it clears).
+    pub note: String,
+}
+
+/// Retires a device: it stays listed with its history, its readings are
+/// refused (`retired_device`), its rules are no longer evaluated and the
+/// offline job leaves it alone. Its open alarms are cleared by the caller
+/// with the note, as a person clears an alarm. One way: a device back in
+/// service is registered again.
+pub async fn retire_device(app: &App, caller: &Caller, id: &str, i: &RetireInput) -> Result<DeviceView> {
+    if i.note.trim().is_empty() {
+        return Err(AppError::field("note", "退役须填写原因"));
+    }
+    let mut tx = app.db.begin().await?;
+    let d = device_for_change(&mut tx, caller, id).await?;
+    let now = now_ms();
+    let mut n = d.clone();
+    n.status = "retired".into();
+    n.retired_at = Some(now);
+    monitoring::update_device(&mut tx, &n).await?;
+    for mut a in monitoring::open_alarms_of_device(&mut tx, &d.id).await? {
+        let before = a.clone();
+        clear_by_person(&mut tx, caller, &mut a, now).await?;
+        record_person_action(&mut tx, caller, &before, &a, "clear", Some(i.note.trim()), now).await?;
+    }
+    let (before, after) = (device_view(&d, now, None), device_view(&n, now, None));
+    audit::record(&mut tx, caller, "retire", "device", &d.id, Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    app.device_cache.forget(&d.id);
+    Ok(after)
+}
+
+/// Gives a device a new secret, returned once (as at registration) and
+/// stored encrypted; the old one is refused from the next batch on, in
+/// every process.
+pub async fn rotate_secret(app: &App, caller: &Caller, id: &str) -> Result<DeviceView> {
+    let mut tx = app.db.begin().await?;
+    let d = device_for_change(&mut tx, caller, id).await?;
+    let secret = crate::crypto::random_token("ajd");
+    let mut n = d.clone();
+    n.secret_enc = app.secrets.encrypt(&secret);
+    monitoring::update_device(&mut tx, &n).await?;
+    let now = now_ms();
+    let (before, after) = (device_view(&d, now, None), device_view(&n, now, None));
+    audit::record(&mut tx, caller, "rotate_secret", "device", &d.id, Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    app.device_cache.forget(&d.id);
+    Ok(device_view(&n, now, Some(secret)))
 }
 
 // ------------------------------------------------------------------ rules
@@ -243,10 +432,19 @@ pub fn rule_templates() -> Vec<TemplateView> {
         .collect()
 }
 
+/// A rule must be valid and watch one of the device's metrics (or its silence).
+fn check_rule(rule: &Rule, d: &Device) -> Result<()> {
+    rule.validate().map_err(|e| AppError::field(&format!("rule.{}", e.field), e.message))?;
+    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    if !rule.is_offline() && !metrics.iter().any(|m| m.name == rule.metric) {
+        return Err(AppError::field("rule.metric", format!("设备没有指标 {}", rule.metric)));
+    }
+    Ok(())
+}
+
 pub async fn add_rule(app: &App, caller: &Caller, device_id: &str, i: &RuleInput) -> Result<RuleView> {
-    caller.require(caller.role.is_regulator() || caller.role == Role::EnterpriseHead)?;
     let mut tx = app.db.begin().await?;
-    let d = visible_device(&mut tx, caller, device_id).await?;
+    let d = device_for_change(&mut tx, caller, device_id).await?;
     let template = match &i.template {
         Some(k) => Some(
             templates()
@@ -261,11 +459,7 @@ pub async fn add_rule(app: &App, caller: &Caller, device_id: &str, i: &RuleInput
         (None, Some(t)) => t.rule.clone(),
         (None, None) => return Err(AppError::field("rule", "请给出规则或模板")),
     };
-    rule.validate().map_err(|e| AppError::field(&format!("rule.{}", e.field), e.message))?;
-    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
-    if !rule.is_offline() && !metrics.iter().any(|m| m.name == rule.metric) {
-        return Err(AppError::field("rule.metric", format!("设备没有指标 {}", rule.metric)));
-    }
+    check_rule(&rule, &d)?;
     let now = now_ms();
     let r = DeviceRule {
         id: new_id(),
@@ -285,6 +479,79 @@ pub async fn add_rule(app: &App, caller: &Caller, device_id: &str, i: &RuleInput
     monitoring::insert_rule(&mut tx, &r).await?;
     let view = rule_view(&r);
     audit::record::<(), _>(&mut tx, caller, "create", "device_rule", &r.id, None, Some(&view)).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// A change to a rule; an absent field stays as it is.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleUpdate {
+    /// The rule's new definition (validated as a new rule's).
+    #[schema(value_type = Object)]
+    pub rule: Option<Rule>,
+    pub name: Option<String>,
+    /// false: readings are still stored but the rule is no longer evaluated
+    /// (neither at ingest nor by the offline job).
+    pub enabled: Option<bool>,
+}
+
+/// Changes a rule's definition, name or enabled flag. A new definition, or
+/// turning the rule off or on, starts its evaluation afresh (windows and
+/// durations forgotten). An open alarm of the rule is never dropped by the
+/// change: it stays open until a person clears it or the new definition's
+/// evaluation does (the fresh state keeps the alarm's level, so a reading
+/// below every new threshold clears it and one above a higher level
+/// escalates it). A turned-off rule's open alarm waits for a person.
+pub async fn update_rule(
+    app: &App,
+    caller: &Caller,
+    device_id: &str,
+    rule_id: &str,
+    i: &RuleUpdate,
+) -> Result<RuleView> {
+    let mut tx = app.db.begin().await?;
+    let d = device_for_change(&mut tx, caller, device_id).await?;
+    let old = monitoring::rule(&mut tx, rule_id).await?.filter(|r| r.device_id == d.id).ok_or(AppError::NotFound)?;
+    if i.rule.is_none() && i.name.is_none() && i.enabled.is_none() {
+        return Err(AppError::field("rule", "请给出新的规则、名称或启用状态"));
+    }
+    let mut r = old.clone();
+    let mut afresh = false;
+    if let Some(rule) = &i.rule {
+        check_rule(rule, &d)?;
+        if serde_json::from_str::<Rule>(&old.rule).ok().as_ref() != Some(rule) {
+            r.rule = serde_json::to_string(rule).unwrap_or_default();
+            // The template's name stays only while the rule is still the template's.
+            r.template_key =
+                old.template_key.clone().filter(|k| templates().iter().any(|t| &t.key == k && &t.rule == rule));
+            afresh = true;
+        }
+    }
+    if let Some(name) = &i.name {
+        if name.trim().is_empty() || name.chars().count() > 100 {
+            return Err(AppError::field("name", "规则名称不能为空且不超过100个字符"));
+        }
+        r.name = name.trim().into();
+    }
+    if let Some(enabled) = i.enabled
+        && i64::from(enabled) != old.enabled
+    {
+        r.enabled = i64::from(enabled);
+        afresh = true;
+    }
+    if r == old {
+        return Ok(rule_view(&old)); // nothing to change (the transaction rolls back)
+    }
+    if afresh {
+        let open = monitoring::open_alarm(&mut tx, &r.id).await?;
+        let state = RuleState { active: open.map(|a| parse_level(&a.level)), ..RuleState::default() };
+        r.state = serde_json::to_string(&state).unwrap_or_default();
+    }
+    r.updated_at = now_ms();
+    monitoring::update_rule(&mut tx, &r).await?;
+    let view = rule_view(&r);
+    audit::record(&mut tx, caller, "update", "device_rule", &r.id, Some(&rule_view(&old)), Some(&view)).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -334,8 +601,9 @@ pub struct IngestReport {
     /// Values stored (a value already stored is counted as a duplicate).
     pub accepted: u64,
     pub duplicates: u64,
-    /// Rejected values by reason: unknown_device, bad_secret, unknown_metric,
-    /// not_a_number, non_finite, bad_timestamp, future_timestamp, too_old, too_many.
+    /// Rejected values by reason: unknown_device, bad_secret, retired_device,
+    /// unknown_metric, not_a_number, non_finite, bad_timestamp,
+    /// future_timestamp, too_old, too_many.
     pub rejected: BTreeMap<String, u64>,
     /// Alarm decisions taken: raise, escalate, clear.
     pub alarms: BTreeMap<String, u64>,
@@ -388,8 +656,11 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 }
 
 /// A device as the ingest path needs it: the row, its secret in clear and
-/// its metric names. Devices never change secret or metrics after
-/// registration, so the cache needs no invalidation.
+/// its metric names. An entry is good while the device's revision is the
+/// cached row's: every change of a device (edit, retire, new secret) moves
+/// the revision, and each ingest compares them first (one query), so a
+/// change made through any process is seen at the next batch; the process
+/// that made it also drops its entry.
 pub struct CachedDevice {
     pub device: Device,
     secret: String,
@@ -429,6 +700,12 @@ impl DeviceCache {
             m.insert(d.device.id.clone(), std::sync::Arc::new(d));
         }
     }
+    /// Drops a device's entry (after a change to the device).
+    pub fn forget(&self, id: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(id);
+        }
+    }
 }
 
 /// Ingests one device's batch (HTTP or MQTT). Never fails for bad readings:
@@ -447,17 +724,28 @@ pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
 pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let now = now_ms();
-    // Devices: from the cache, the rest in one query.
-    let missing: Vec<&str> = {
+    // Devices: their revisions in one query; from the cache those whose
+    // revision it holds, the rest in one more query.
+    let ids: Vec<&str> = {
         let mut seen = std::collections::HashSet::new();
-        batches
-            .iter()
-            .map(|b| b.device_id.as_str())
-            .filter(|id| app.device_cache.get(id).is_none() && seen.insert(*id))
-            .collect()
+        batches.iter().map(|b| b.device_id.as_str()).filter(|id| seen.insert(*id)).collect()
     };
+    let mut c = app.db.read().await?;
+    let revisions: std::collections::HashMap<String, i64> =
+        anjian_store::readings::device_revisions(&mut c, &ids).await?.into_iter().collect();
+    let missing: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| match (revisions.get(*id), app.device_cache.get(id)) {
+            (None, _) => {
+                app.device_cache.forget(id);
+                false
+            }
+            (Some(rev), Some(d)) => d.device.revision != *rev,
+            (Some(_), None) => true,
+        })
+        .collect();
     if !missing.is_empty() {
-        let mut c = app.db.read().await?;
         for d in anjian_store::readings::devices_by_id(&mut c, &missing).await? {
             let secret = app.secrets.decrypt(&d.secret_enc)?;
             let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
@@ -469,6 +757,7 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
             });
         }
     }
+    drop(c);
     let mut good: Vec<Reading> = Vec::new();
     let mut devices: BTreeMap<String, std::sync::Arc<CachedDevice>> = BTreeMap::new();
     for b in batches {
@@ -483,6 +772,10 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
         };
         if !same(&d.secret, &b.secret) {
             report.reject("bad_secret", total);
+            continue;
+        }
+        if d.device.is_retired() {
+            report.reject("retired_device", total);
             continue;
         }
         for r in &b.readings {
@@ -619,9 +912,18 @@ pub async fn check_offline(app: &App, now: i64) -> Result<u64> {
             continue;
         }
         let mut tx = app.db.begin().await?;
-        // The device may have reported since the read: look again inside the transaction.
+        // The device may have reported, been retired, or its rule changed
+        // since the read: look again inside the transaction, under the
+        // device's lock (see `monitoring::lock_device`).
+        monitoring::lock_device(&mut tx, &d.id).await?;
         let fresh = monitoring::device(&mut tx, &d.id).await?.ok_or(AppError::NotFound)?;
-        if fresh.last_seen_at != d.last_seen_at {
+        if fresh.last_seen_at != d.last_seen_at || fresh.is_retired() {
+            continue;
+        }
+        let unchanged = monitoring::rule(&mut tx, &rule_row.id)
+            .await?
+            .is_some_and(|r| r.enabled != 0 && r.rule == rule_row.rule && r.state == rule_row.state);
+        if !unchanged {
             continue;
         }
         apply_decision(app, &mut tx, &d, &rule_row, &rule.metric, missed, now, decision).await?;
@@ -953,41 +1255,59 @@ pub async fn act_on_alarm(app: &App, caller: &Caller, id: &str, i: &AlarmActionI
             if i.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
                 return Err(AppError::field("note", "人工解除须填写原因"));
             }
-            a.state = "cleared".into();
-            a.open_key = None;
-            a.cleared_by = caller.actor_id();
-            a.cleared_at = Some(now);
-            // The rule starts afresh: if the condition persists it raises a new alarm.
-            for r in monitoring::rules_of(&mut tx, &a.device_id).await?.into_iter().filter(|r| r.id == a.rule_id) {
-                let mut st: RuleState = serde_json::from_str(&r.state).unwrap_or_default();
-                st.reset();
-                monitoring::save_rule_state(&mut tx, &r.id, &serde_json::to_string(&st).unwrap_or_default(), now)
-                    .await?;
-            }
+            clear_by_person(&mut tx, caller, &mut a, now).await?;
         }
         ("acknowledge" | "clear", s) => {
             return Err(AppError::field("action", format!("告警当前状态为 {s}，不能执行该操作")));
         }
         (other, _) => return Err(AppError::field("action", format!("未知操作: {other}"))),
     }
-    monitoring::update_alarm(&mut tx, &a).await?;
-    let ev = AlarmEvent {
-        id: new_id(),
-        alarm_id: a.id.clone(),
-        at: now,
-        actor_name: caller.display_name.clone(),
-        event: i.action.clone(),
-        level: a.level.clone(),
-        value: None,
-        note: i.note.clone(),
-    };
-    record_alarm_event(&mut tx, &a, &ev, &crate::ledger::actor_of(caller)).await?;
-    audit::record(&mut tx, caller, &i.action, "alarm", &a.id, Some(&before), Some(&a)).await?;
+    record_person_action(&mut tx, caller, &before, &a, &i.action, i.note.as_deref(), now).await?;
     if i.action == "acknowledge" {
         crate::emergency::acknowledged(&mut tx, &a.id, caller, now).await?;
     }
     tx.commit().await?;
     Ok(alarm_view(&a))
+}
+
+/// A person clears an open alarm: the rule starts afresh (if the condition
+/// persists it raises a new alarm).
+async fn clear_by_person(c: &mut AnyConnection, caller: &Caller, a: &mut Alarm, now: i64) -> Result<()> {
+    a.state = "cleared".into();
+    a.open_key = None;
+    a.cleared_by = caller.actor_id();
+    a.cleared_at = Some(now);
+    if let Some(r) = monitoring::rule(c, &a.rule_id).await? {
+        let mut st: RuleState = serde_json::from_str(&r.state).unwrap_or_default();
+        st.reset();
+        monitoring::save_rule_state(c, &r.id, &serde_json::to_string(&st).unwrap_or_default(), now).await?;
+    }
+    Ok(())
+}
+
+/// Stores a person's change of an alarm with its event (on the ledger) and audit row.
+async fn record_person_action(
+    c: &mut AnyConnection,
+    caller: &Caller,
+    before: &Alarm,
+    a: &Alarm,
+    action: &str,
+    note: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    monitoring::update_alarm(c, a).await?;
+    let ev = AlarmEvent {
+        id: new_id(),
+        alarm_id: a.id.clone(),
+        at: now,
+        actor_name: caller.display_name.clone(),
+        event: action.into(),
+        level: a.level.clone(),
+        value: None,
+        note: note.map(Into::into),
+    };
+    record_alarm_event(c, a, &ev, &crate::ledger::actor_of(caller)).await?;
+    audit::record(c, caller, action, "alarm", &a.id, Some(before), Some(a)).await
 }
 
 // ----------------------------------------------------------------- series

@@ -107,7 +107,8 @@ pub async fn run(app: &App, o: &SimOptions) -> Result<SimReport, String> {
             .map_err(|e| e.to_string())?;
     let alarming: std::collections::HashSet<String> = open.into_iter().map(|a| a.device_id).collect();
     drop(c);
-    all.retain(|d| o.only.is_empty() || o.only.contains(&d.id));
+    // A retired device is off site: it reports nothing.
+    all.retain(|d| !d.is_retired() && (o.only.is_empty() || o.only.contains(&d.id)));
     all.sort_by_key(|d| alarming.contains(&d.id));
     let mut devices = Vec::new();
     let mut report = SimReport::default();

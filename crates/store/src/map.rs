@@ -110,7 +110,7 @@ pub async fn devices(
     limit: i64,
 ) -> Result<Vec<DevicePoint>> {
     let mut f = within(scope, prefix, "region_code", "enterprise_id");
-    f.and_raw("lon IS NOT NULL AND lat IS NOT NULL");
+    f.and_raw("lon IS NOT NULL AND lat IS NOT NULL AND status = 'active'");
     let sql = format!(
         "SELECT id, name, device_type, enterprise_id, lon, lat, interval_s, last_seen_at FROM devices{} \
          ORDER BY region_code, id LIMIT {limit}",

@@ -22,13 +22,24 @@ pub struct Device {
     pub interval_s: i64,
     pub last_seen_at: Option<i64>,
     pub created_at: i64,
+    /// active | retired
+    pub status: String,
+    pub retired_at: Option<i64>,
+    /// Grows with every change of the device or its rules (see [`lock_device`]).
+    pub revision: i64,
 }
 
-pub(crate) const DEVICE_COLS: &str = "id, name, device_type, enterprise_id, project_id, region_code, lon, lat, metrics, secret_enc, interval_s, last_seen_at, created_at";
+impl Device {
+    pub fn is_retired(&self) -> bool {
+        self.status == "retired"
+    }
+}
+
+pub(crate) const DEVICE_COLS: &str = "id, name, device_type, enterprise_id, project_id, region_code, lon, lat, metrics, secret_enc, interval_s, last_seen_at, created_at, status, retired_at, revision";
 
 pub async fn insert_device(c: &mut AnyConnection, d: &Device) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO devices ({DEVICE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO devices ({DEVICE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     )))
     .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
     .bind(&d.id)
@@ -44,9 +55,45 @@ pub async fn insert_device(c: &mut AnyConnection, d: &Device) -> Result<()> {
     .bind(d.interval_s)
     .bind(d.last_seen_at)
     .bind(d.created_at)
+    .bind(&d.status)
+    .bind(d.retired_at)
+    .bind(d.revision)
     .execute(c)
     .await
     .map_err(StoreError::unique("id"))?;
+    Ok(())
+}
+
+/// Bumps the device's revision, taking its row lock for the rest of the
+/// transaction: a change to a device or to its rules calls this first, so
+/// that it waits for an ingest transaction that has touched the device (and
+/// an ingest waits for it), and every process's device cache sees the new
+/// revision. False when there is no such device.
+pub async fn lock_device(c: &mut AnyConnection, id: &str) -> Result<bool> {
+    let r = sqlx::query("UPDATE devices SET revision = revision + 1 WHERE id = $1").bind(id).execute(c).await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Writes a device's editable fields, secret and status (not its revision,
+/// which [`lock_device`] moves, nor its last-seen time).
+pub async fn update_device(c: &mut AnyConnection, d: &Device) -> Result<()> {
+    sqlx::query(
+        "UPDATE devices SET name = $2, project_id = $3, lon = $4, lat = $5, metrics = $6, secret_enc = $7, \
+         interval_s = $8, status = $9, retired_at = $10 WHERE id = $1",
+    )
+    .persistent(crate::can_prepare_null_f64(c)) // see "Optional floats" in lib.rs
+    .bind(&d.id)
+    .bind(&d.name)
+    .bind(&d.project_id)
+    .bind(d.lon)
+    .bind(d.lat)
+    .bind(&d.metrics)
+    .bind(&d.secret_enc)
+    .bind(d.interval_s)
+    .bind(&d.status)
+    .bind(d.retired_at)
+    .execute(c)
+    .await?;
     Ok(())
 }
 
@@ -120,6 +167,31 @@ pub async fn rules_of(c: &mut AnyConnection, device_id: &str) -> Result<Vec<Devi
     .bind(device_id)
     .fetch_all(c)
     .await?)
+}
+
+pub async fn rule(c: &mut AnyConnection, id: &str) -> Result<Option<DeviceRule>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RULE_COLS} FROM device_rules WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// Writes a rule's name, definition, template, state and enabled flag.
+pub async fn update_rule(c: &mut AnyConnection, r: &DeviceRule) -> Result<()> {
+    sqlx::query(
+        "UPDATE device_rules SET name = $2, template_key = $3, rule = $4, state = $5, enabled = $6, updated_at = $7 \
+         WHERE id = $1",
+    )
+    .bind(&r.id)
+    .bind(&r.name)
+    .bind(&r.template_key)
+    .bind(&r.rule)
+    .bind(&r.state)
+    .bind(r.enabled)
+    .bind(r.updated_at)
+    .execute(c)
+    .await?;
+    Ok(())
 }
 
 pub async fn save_rule_state(c: &mut AnyConnection, id: &str, state: &str, now: i64) -> Result<()> {
@@ -266,6 +338,16 @@ pub async fn alarm(c: &mut AnyConnection, id: &str) -> Result<Option<Alarm>> {
         .await?)
 }
 
+/// The open (not cleared) alarms of a device.
+pub async fn open_alarms_of_device(c: &mut AnyConnection, device_id: &str) -> Result<Vec<Alarm>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ALARM_COLS} FROM alarms WHERE device_id = $1 AND open_key IS NOT NULL ORDER BY raised_at, id"
+    )))
+    .bind(device_id)
+    .fetch_all(c)
+    .await?)
+}
+
 /// The open (not cleared) alarm of a rule, if any.
 pub async fn open_alarm(c: &mut AnyConnection, rule_id: &str) -> Result<Option<Alarm>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ALARM_COLS} FROM alarms WHERE open_key = $1")))
@@ -405,12 +487,12 @@ pub async fn alarms_of_rule_since(c: &mut AnyConnection, rule_id: &str, since: i
         .await?)
 }
 
-/// The enabled offline rules (measure `offline`) of devices that have
-/// reported at least once, with their device.
+/// The enabled offline rules (measure `offline`) of active devices that
+/// have reported at least once, with their device.
 pub async fn offline_rules(c: &mut AnyConnection) -> Result<Vec<(DeviceRule, Device)>> {
     let rules: Vec<DeviceRule> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {RULE_COLS} FROM device_rules WHERE enabled = 1 AND rule LIKE '%\"type\":\"offline\"%' \
-         AND device_id IN (SELECT id FROM devices WHERE last_seen_at IS NOT NULL) ORDER BY device_id, id"
+         AND device_id IN (SELECT id FROM devices WHERE last_seen_at IS NOT NULL AND status = 'active') ORDER BY device_id, id"
     )))
     .fetch_all(&mut *c)
     .await?;

@@ -209,14 +209,26 @@ pub async fn devices_by_id(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec<De
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_all(c).await?)
 }
 
-/// The rules of these devices, each device's in creation order.
+/// (id, revision) of the devices with these ids that exist.
+pub async fn device_revisions(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec<(String, i64)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let (e, from) = json_source(c, 1, &[("d", "text")]);
+    let sql = format!("SELECT id, revision FROM devices WHERE id IN (SELECT {} FROM {from})", e[0]);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_all(c).await?)
+}
+
+/// The rules of these devices that are still active (a retired device's
+/// rules are not evaluated), each device's in creation order.
 pub async fn rules_of_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec<DeviceRule>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let (e, from) = json_source(c, 1, &[("d", "text")]);
     let sql = format!(
-        "SELECT {} FROM device_rules WHERE device_id IN (SELECT {} FROM {from}) ORDER BY device_id, created_at, id",
+        "SELECT {} FROM device_rules WHERE device_id IN (SELECT {} FROM {from}) \
+         AND device_id IN (SELECT id FROM devices WHERE status = 'active') ORDER BY device_id, created_at, id",
         crate::monitoring::RULE_COLS,
         e[0]
     );
@@ -299,7 +311,7 @@ pub struct LatestRow {
 /// The latest value of every metric of the devices the scope may see under
 /// a region prefix (a page of devices, by region and name): from the newest
 /// hour rollup, whose last value is the latest reading. Returns the rows and
-/// the number of devices.
+/// the number of devices. Retired devices are left out.
 pub async fn latest_values(
     c: &mut AnyConnection,
     scope: &Scope,
@@ -308,6 +320,7 @@ pub async fn latest_values(
 ) -> Result<(Vec<LatestRow>, i64)> {
     let mut f = Filter::new();
     f.scope(scope, "region_code", &["enterprise_id"]);
+    f.and_raw("status = 'active'");
     if let Some(p) = region_prefix {
         f.region_prefix("region_code", p);
     }

@@ -3,8 +3,8 @@ use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth};
 use anjian_app::monitoring::{
-    self, AlarmActionInput, AlarmDetail, AlarmFilter, AlarmView, DeviceBatch, DeviceInput, DeviceView, IngestReport,
-    RuleInput, RuleView, TemplateView,
+    self, AlarmActionInput, AlarmDetail, AlarmFilter, AlarmView, DeviceBatch, DeviceInput, DevicePatch, DeviceView,
+    IngestReport, RetireInput, RuleInput, RuleUpdate, RuleView, TemplateView,
 };
 use anjian_store::filter::Page;
 use axum::Json;
@@ -44,6 +44,68 @@ pub async fn create(
     responses((status = 200, body = DeviceView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(s): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Json<DeviceView>> {
     Ok(Json(monitoring::get_device(&s.app, &c, &id).await?))
+}
+
+/// Edit a device: name, position, reporting interval, metrics (a metric a
+/// rule uses cannot be removed), project. Absent fields stay; null removes
+/// the project or the position. A retired device cannot be edited.
+#[utoipa::path(patch, path = "/api/v1/devices/{id}", tag = "monitoring", params(("id" = String, Path)), request_body = DevicePatch,
+    responses((status = 200, body = DeviceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<DevicePatch>,
+) -> ApiResult<Json<DeviceView>> {
+    Ok(Json(monitoring::update_device(&s.app, &c, &id, &i).await?))
+}
+
+/// Retire a device, with the reason. It stays listed (`status: retired`)
+/// with its readings and alarms; from now on its readings are refused
+/// (counted as `retired_device`), its rules are not evaluated and offline
+/// detection leaves it alone. Its open alarms are cleared by the caller
+/// with the reason, as when a person clears an alarm. One way.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/retire", tag = "monitoring", params(("id" = String, Path)), request_body = RetireInput,
+    responses((status = 200, body = DeviceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn retire(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<RetireInput>,
+) -> ApiResult<Json<DeviceView>> {
+    Ok(Json(monitoring::retire_device(&s.app, &c, &id, &i).await?))
+}
+
+/// Give a device a new secret. The response carries it, shown only this
+/// once; the old secret is refused from now on.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/secret", tag = "monitoring", params(("id" = String, Path)),
+    responses((status = 200, body = DeviceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rotate_secret(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeviceView>> {
+    Ok(Json(monitoring::rotate_secret(&s.app, &c, &id).await?))
+}
+
+/// Change a rule: its definition (validated as a new rule's), name, or
+/// `enabled` (false: readings are still stored, the rule is not evaluated).
+/// A new definition, or turning the rule off or on, restarts its evaluation.
+/// An open alarm of the rule is not cleared by the change: it stays until a
+/// person clears it or the new definition's evaluation does (a reading below
+/// every new threshold clears it, one past a higher level escalates it); a
+/// turned-off rule's open alarm waits for a person. Rules are not deleted
+/// (their alarms refer to them): turn them off.
+#[utoipa::path(put, path = "/api/v1/devices/{id}/rules/{rule_id}", tag = "monitoring",
+    params(("id" = String, Path), ("rule_id" = String, Path)), request_body = RuleUpdate,
+    responses((status = 200, body = RuleView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_rule(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((id, rule_id)): Path<(String, String)>,
+    ApiJson(i): ApiJson<RuleUpdate>,
+) -> ApiResult<Json<RuleView>> {
+    Ok(Json(monitoring::update_rule(&s.app, &c, &id, &rule_id, &i).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/devices/{id}/rules", tag = "monitoring", params(("id" = String, Path)),

@@ -467,8 +467,9 @@ both_backends! {
             "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60}))).await;
         assert_eq!(s, StatusCode::CREATED, "{dev}");
         let device_b = dev["id"].as_str().unwrap().to_string();
-        let (s, _) = ta.call(Method::POST, &format!("/api/v1/devices/{device_b}/rules"), Some(&admin), Some(json!({"template": "combustible_gas"}))).await;
+        let (s, rule) = ta.call(Method::POST, &format!("/api/v1/devices/{device_b}/rules"), Some(&admin), Some(json!({"template": "combustible_gas"}))).await;
         assert_eq!(s, StatusCode::CREATED);
+        let rule_b = rule["id"].as_str().unwrap().to_string();
         let (_, r) = ta.call(Method::POST, "/api/v1/ingest", None, Some(json!({"batches": [{"device_id": device_b,
             "secret": dev["secret"], "readings": [{"ts": anjian_store::now_ms() - 1000, "values": {"lel_percent": 60.0}}]}]}))).await;
         assert_eq!(r["alarms"]["raise"], 1, "{r}");
@@ -637,6 +638,10 @@ both_backends! {
             (Method::GET, "/api/v1/devices/{id}", format!("/api/v1/devices/{device_b}"), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/devices/{id}/rules", format!("/api/v1/devices/{device_b}/rules"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/devices/{id}/rules", format!("/api/v1/devices/{device_b}/rules"), Some(json!({"template": "combustible_gas"})), outsiders.to_vec()),
+            (Method::PUT, "/api/v1/devices/{id}/rules/{rule_id}", format!("/api/v1/devices/{device_b}/rules/{rule_b}"), Some(json!({"enabled": false})), outsiders.to_vec()),
+            (Method::PATCH, "/api/v1/devices/{id}", format!("/api/v1/devices/{device_b}"), Some(json!({"name": "越权改名"})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/devices/{id}/retire", format!("/api/v1/devices/{device_b}/retire"), Some(json!({"note": "越权"})), outsiders.to_vec()),
+            (Method::POST, "/api/v1/devices/{id}/secret", format!("/api/v1/devices/{device_b}/secret"), None, outsiders.to_vec()),
             (Method::GET, "/api/v1/alarms", "/api/v1/alarms?per_page=500".into(), None, vec![]),
             (Method::GET, "/api/v1/alarms/{id}", format!("/api/v1/alarms/{alarm_b}"), None, outsiders.to_vec()),
             (Method::POST, "/api/v1/alarms/{id}/actions", format!("/api/v1/alarms/{alarm_b}/actions"), Some(json!({"action": "acknowledge"})), outsiders.to_vec()),
@@ -781,6 +786,14 @@ both_backends! {
                 }
             }
         }
+        // The refused device changes changed nothing: B's device keeps its name, status, rule and secret.
+        let (_, d) = ta.call(Method::GET, &format!("/api/v1/devices/{device_b}"), Some(&admin), None).await;
+        assert_eq!((d["name"].as_str(), d["status"].as_str()), (Some("西城气体探头"), Some("active")), "{d}");
+        let (_, rules) = ta.call(Method::GET, &format!("/api/v1/devices/{device_b}/rules"), Some(&admin), None).await;
+        assert_eq!(rules[0]["enabled"], true, "{rules}");
+        let (_, r) = ta.call(Method::POST, "/api/v1/ingest", None, Some(json!({"batches": [{"device_id": device_b,
+            "secret": dev["secret"], "readings": [{"ts": anjian_store::now_ms(), "values": {"lel_percent": 1.0}}]}]}))).await;
+        assert_eq!(r["accepted"], 1, "{r}");
         // Concrete lists never include B's plant, batches, tickets or warnings for outsiders.
         for who in outsiders {
             for uri in ["/api/v1/concrete/plants", "/api/v1/concrete/batches", "/api/v1/concrete/tickets", "/api/v1/concrete/warnings"] {

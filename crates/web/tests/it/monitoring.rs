@@ -360,3 +360,298 @@ both_backends! {
         e.t.cleanup().await;
     }
 }
+
+impl Env {
+    /// A gas detector at enterprise 1 with one value rule (`thresholds`); (id, secret, rule id).
+    async fn gas(&self, token: &str, thresholds: Value) -> (String, String, String) {
+        let ent = &self.city.enterprises[0].id;
+        let (s, d) = self
+            .call(
+                Method::POST,
+                "/api/v1/devices",
+                Some(token),
+                Some(json!({"name": "3号车间气体探头", "device_type": "gas_detector", "enterprise_id": ent,
+                    "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let (id, secret) = (d["id"].as_str().unwrap().to_string(), d["secret"].as_str().unwrap().to_string());
+        let (s, r) = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/devices/{id}/rules"),
+                Some(token),
+                Some(json!({"name": "可燃气体", "rule": gas_rule(thresholds)})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        (id, secret, r["id"].as_str().unwrap().to_string())
+    }
+
+    /// The actions of the audit rows of one entity, oldest first (as the super admin sees them).
+    async fn audit_actions(&self, entity: &str, id: &str) -> Vec<String> {
+        let admin = self.login("admin").await;
+        let (s, v) =
+            self.call(Method::GET, &format!("/api/v1/audit?entity={entity}&entity_id={id}"), Some(&admin), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let mut out: Vec<String> =
+            v["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap().to_string()).collect();
+        out.reverse();
+        out
+    }
+}
+
+fn gas_rule(thresholds: Value) -> Value {
+    json!({"metric": "lel_percent", "measure": {"type": "value"}, "direction": "above", "thresholds": thresholds})
+}
+
+fn field(v: &Value) -> Option<&str> {
+    v["error"]["field"].as_str()
+}
+
+both_backends! {
+    async fn an_edited_threshold_changes_what_alarms_and_an_open_alarm_waits_for_the_new_rule(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret, rid) = e.gas(&officer, json!({"red": 50.0})).await;
+        let at = now() - 600_000;
+        // 30 %LEL is below the only threshold (red 50): nothing.
+        let r = e.ingest(&id, &secret, vec![json!({"ts": at, "values": {"lel_percent": 30.0}})]).await;
+        assert_eq!((r["accepted"].as_u64(), r["alarms"].as_object().map(|a| a.len())), (Some(1), Some(0)), "{r}");
+        // A yellow level at 25: the same reading now raises.
+        let uri = format!("/api/v1/devices/{id}/rules/{rid}");
+        let (s, v) = e.call(Method::PUT, &uri, Some(&officer), Some(json!({"rule": gas_rule(json!({"yellow": 25.0, "red": 50.0}))}))).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["rule"]["thresholds"]["yellow"], 25.0);
+        let r = e.ingest(&id, &secret, vec![json!({"ts": at + 60_000, "values": {"lel_percent": 30.0}})]).await;
+        assert_eq!(r["alarms"]["raise"], 1, "{r}");
+        // Back to red only: the open alarm is not dropped by the change…
+        let (s, v) = e.call(Method::PUT, &uri, Some(&officer), Some(json!({"rule": gas_rule(json!({"red": 50.0})), "name": "可燃气体（红线）"}))).await;
+        assert_eq!((s, v["active_level"].as_str(), v["name"].as_str()), (StatusCode::OK, Some("yellow"), Some("可燃气体（红线）")), "{v}");
+        let (_, open) = e.call(Method::GET, &format!("/api/v1/alarms?state=open&device_id={id}"), Some(&officer), None).await;
+        assert_eq!((open["total"].as_i64(), open["items"][0]["level"].as_str()), (Some(1), Some("yellow")), "{open}");
+        let aid = open["items"][0]["id"].as_str().unwrap().to_string();
+        // … the new rule's evaluation clears it: 30 is below every new threshold.
+        let r = e.ingest(&id, &secret, vec![json!({"ts": at + 120_000, "values": {"lel_percent": 30.0}})]).await;
+        assert_eq!(r["alarms"], json!({"clear": 1}), "{r}");
+        let (_, detail) = e.call(Method::GET, &format!("/api/v1/alarms/{aid}"), Some(&officer), None).await;
+        let events: Vec<&str> = detail["events"].as_array().unwrap().iter().map(|x| x["event"].as_str().unwrap()).collect();
+        assert_eq!(events, ["raise", "clear"]);
+        // Bad changes name the field and change nothing.
+        for (body, f) in [
+            (json!({"rule": {"metric": "wind", "measure": {"type": "value"}, "direction": "above", "thresholds": {"red": 9.0}}}), "rule.metric"),
+            (json!({"rule": gas_rule(json!({"yellow": 60.0, "red": 50.0}))}), "rule.thresholds.red"),
+            (json!({"rule": gas_rule(json!({}))}), "rule.thresholds"),
+            (json!({"name": " "}), "name"),
+            (json!({}), "rule"),
+            (json!({"enabled": "no"}), "enabled"),
+        ] {
+            let (s, v) = e.call(Method::PUT, &uri, Some(&officer), Some(body.clone())).await;
+            assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some(f)), "{body}: {v}");
+        }
+        let (_, rules) = e.call(Method::GET, &format!("/api/v1/devices/{id}/rules"), Some(&officer), None).await;
+        assert_eq!(rules[0]["rule"]["thresholds"], json!({"blue": null, "yellow": null, "orange": null, "red": 50.0}));
+        // Someone else's rule, or a rule of another device: not found.
+        let (s, _) = e.call(Method::PUT, &uri, Some(&e.login("district02").await), Some(json!({"enabled": false}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (gauge, _) = e.gauge(&officer).await;
+        let (s, _) = e.call(Method::PUT, &format!("/api/v1/devices/{gauge}/rules/{rid}"), Some(&officer), Some(json!({"enabled": false}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(e.audit_actions("device_rule", &rid).await, ["create", "update", "update"]);
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn a_turned_off_rule_raises_nothing_and_the_readings_are_still_stored(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret, rid) = e.gas(&officer, json!({"yellow": 25.0, "red": 50.0})).await;
+        let (s, v) = e.call(Method::PUT, &format!("/api/v1/devices/{id}/rules/{rid}"), Some(&officer), Some(json!({"enabled": false}))).await;
+        assert_eq!((s, v["enabled"].as_bool()), (StatusCode::OK, Some(false)), "{v}");
+        let at = now() - 600_000;
+        let r = e.ingest(&id, &secret, vec![json!({"ts": at, "values": {"lel_percent": 80.0}})]).await;
+        assert_eq!((r["accepted"].as_u64(), r["alarms"].as_object().map(|a| a.len())), (Some(1), Some(0)), "{r}");
+        let (_, alarms) = e.call(Method::GET, &format!("/api/v1/alarms?device_id={id}"), Some(&officer), None).await;
+        assert_eq!(alarms["total"], 0);
+        let (_, raw) = e.call(Method::GET, &format!("/api/v1/devices/{id}/series?metric=lel_percent&step=raw"), Some(&officer), None).await;
+        assert_eq!(raw["points"].as_array().unwrap().len(), 1, "{raw}");
+        // The offline job honours it too.
+        let (s, off) = e.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), Some(&officer), Some(json!({"template": "device_offline"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{off}");
+        let off_uri = format!("/api/v1/devices/{id}/rules/{}", off["id"].as_str().unwrap());
+        let (s, _) = e.call(Method::PUT, &off_uri, Some(&officer), Some(json!({"enabled": false}))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now()).await.unwrap(), 0, "ten missed intervals, rule off");
+        let (s, _) = e.call(Method::PUT, &off_uri, Some(&officer), Some(json!({"enabled": true}))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now()).await.unwrap(), 1);
+        // Turned on again, the value rule evaluates the next reading.
+        let (s, _) = e.call(Method::PUT, &format!("/api/v1/devices/{id}/rules/{rid}"), Some(&officer), Some(json!({"enabled": true}))).await;
+        assert_eq!(s, StatusCode::OK);
+        let r = e.ingest(&id, &secret, vec![json!({"ts": now() - 1000, "values": {"lel_percent": 80.0}})]).await;
+        assert_eq!(r["alarms"]["raise"], 1, "{r}");
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn device_edits_are_validated_and_a_metric_in_use_cannot_be_removed(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret, _) = e.gas(&officer, json!({"red": 50.0})).await;
+        let uri = format!("/api/v1/devices/{id}");
+        let at = now() - 60_000;
+        // Through the cache: a metric the device does not have is refused…
+        let r = e.ingest(&id, &secret, vec![json!({"ts": at, "values": {"lel_percent": 1.0, "h2s_ppm": 2.0}})]).await;
+        assert_eq!((r["accepted"].as_u64(), r["rejected"]["unknown_metric"].as_u64()), (Some(1), Some(1)), "{r}");
+        let ent = &e.city.enterprises[0];
+        let (s, d) = e.call(Method::PATCH, &uri, Some(&officer), Some(json!({
+            "name": "3号车间复合气体探头", "lon": ent.lon + 0.001, "lat": ent.lat, "interval_s": 120,
+            "metrics": [{"name": "lel_percent", "unit": "%LEL"}, {"name": "h2s_ppm", "unit": "ppm"}]}))).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!((d["name"].as_str(), d["interval_s"].as_i64(), d["metrics"].as_array().map(|m| m.len())), (Some("3号车间复合气体探头"), Some(120), Some(2)));
+        assert!(d.get("secret").is_none());
+        // … and accepted at once after the edit.
+        let r = e.ingest(&id, &secret, vec![json!({"ts": at + 1000, "values": {"lel_percent": 1.0, "h2s_ppm": 2.0}})]).await;
+        assert_eq!((r["accepted"].as_u64(), r["rejected"].as_object().map(|x| x.len())), (Some(2), Some(0)), "{r}");
+        for (body, f) in [
+            (json!({"metrics": [{"name": "h2s_ppm", "unit": "ppm"}]}), "metrics"),
+            (json!({"metrics": []}), "metrics"),
+            (json!({"metrics": [{"name": "a b", "unit": ""}]}), "metrics[0].name"),
+            (json!({"lat": 95.0}), "lat"),
+            (json!({"lon": null}), "lon"),
+            (json!({"interval_s": 0}), "interval_s"),
+            (json!({"name": ""}), "name"),
+            (json!({"project_id": "no-such-project"}), "project_id"),
+            (json!({"device_type": "dust"}), ""),
+        ] {
+            let (s, v) = e.call(Method::PATCH, &uri, Some(&officer), Some(body.clone())).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+            if !f.is_empty() {
+                assert_eq!(field(&v), Some(f), "{body}: {v}");
+            }
+        }
+        // Removing the position takes both coordinates.
+        let (s, d) = e.call(Method::PATCH, &uri, Some(&officer), Some(json!({"lon": null, "lat": null}))).await;
+        assert_eq!((s, d["lon"].is_null(), d["lat"].is_null()), (StatusCode::OK, true, true), "{d}");
+        // A project the device's enterprise is a party to is accepted, another is not.
+        let admin = e.login("admin").await;
+        let p = &e.city.projects[0];
+        let (s, site) = e.call(Method::POST, "/api/v1/devices", Some(&admin), Some(json!({
+            "name": "工地扬尘", "device_type": "dust", "enterprise_id": p.builder_id,
+            "metrics": [{"name": "pm10", "unit": "µg/m³"}], "interval_s": 60}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{site}");
+        let site_uri = format!("/api/v1/devices/{}", site["id"].as_str().unwrap());
+        let (s, d) = e.call(Method::PATCH, &site_uri, Some(&admin), Some(json!({"project_id": p.id}))).await;
+        assert_eq!((s, d["project_id"].as_str()), (StatusCode::OK, Some(p.id.as_str())), "{d}");
+        let not_ours = e.city.projects.iter().find(|q| ![&q.builder_id, &q.contractor_id, &q.supervisor_id].contains(&&p.builder_id)).unwrap();
+        let (s, v) = e.call(Method::PATCH, &site_uri, Some(&admin), Some(json!({"project_id": not_ours.id}))).await;
+        assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some("project_id")), "{v}");
+        let (s, d) = e.call(Method::PATCH, &site_uri, Some(&admin), Some(json!({"project_id": null}))).await;
+        assert_eq!((s, d["project_id"].is_null()), (StatusCode::OK, true), "{d}");
+        let (s, _) = e.call(Method::PATCH, &uri, Some(&e.login("district02").await), Some(json!({"name": "x"}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = e.call(Method::PATCH, &uri, Some(&e.login("ent0001-staff").await), Some(json!({"name": "x"}))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, d) = e.call(Method::PATCH, &uri, Some(&e.login("ent0001-head").await), Some(json!({"name": "3号车间探头"}))).await;
+        assert_eq!((s, d["name"].as_str()), (StatusCode::OK, Some("3号车间探头")), "{d}");
+        let actions = e.audit_actions("device", &id).await;
+        assert_eq!(actions[0], "create");
+        assert!(actions[1..].iter().all(|a| a == "update") && actions.len() >= 4, "{actions:?}");
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn a_retired_device_stays_listed_and_its_readings_are_refused(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret, _) = e.gas(&officer, json!({"yellow": 25.0, "red": 50.0})).await;
+        let (s, _) = e.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), Some(&officer), Some(json!({"template": "device_offline"}))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let r = e.ingest(&id, &secret, vec![json!({"ts": now() - 3_600_000, "values": {"lel_percent": 30.0}})]).await;
+        assert_eq!(r["alarms"]["raise"], 1, "{r}");
+        let uri = format!("/api/v1/devices/{id}/retire");
+        let (s, v) = e.call(Method::POST, &uri, Some(&officer), Some(json!({"note": " "}))).await;
+        assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some("note")), "{v}");
+        let (s, d) = e.call(Method::POST, &uri, Some(&officer), Some(json!({"note": "车间拆除，探头回收"}))).await;
+        assert_eq!((s, d["status"].as_str(), d["offline"].as_bool()), (StatusCode::OK, Some("retired"), Some(false)), "{d}");
+        assert!(d["retired_at"].is_string());
+        // Its open alarm was cleared by the officer with the reason.
+        let (_, alarms) = e.call(Method::GET, &format!("/api/v1/alarms?device_id={id}"), Some(&officer), None).await;
+        assert_eq!((alarms["total"].as_i64(), alarms["items"][0]["state"].as_str()), (Some(1), Some("cleared")), "{alarms}");
+        let aid = alarms["items"][0]["id"].as_str().unwrap();
+        let (_, detail) = e.call(Method::GET, &format!("/api/v1/alarms/{aid}"), Some(&officer), None).await;
+        let last = detail["events"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((last["event"].as_str(), last["note"].as_str()), (Some("clear"), Some("车间拆除，探头回收")), "{detail}");
+        // Readings are refused with their reason (also on /metrics), nothing is evaluated, the offline job leaves it alone.
+        let r = e.ingest(&id, &secret, vec![json!({"ts": now(), "values": {"lel_percent": 90.0}})]).await;
+        assert_eq!((r["accepted"].as_u64(), r["rejected"]["retired_device"].as_u64()), (Some(0), Some(1)), "{r}");
+        let (_, m) = e.call(Method::GET, "/metrics", None, None).await;
+        assert!(m.as_str().unwrap().contains("anjian_ingest_values_total{outcome=\"retired_device\"} 1"), "{m}");
+        assert_eq!(anjian_app::monitoring::check_offline(&e.app, now() + 86_400_000).await.unwrap(), 0);
+        let (_, alarms) = e.call(Method::GET, &format!("/api/v1/alarms?state=open&device_id={id}"), Some(&officer), None).await;
+        assert_eq!(alarms["total"], 0);
+        // Listed with its status and history; no longer changed.
+        let (_, list) = e.call(Method::GET, "/api/v1/devices?per_page=200", Some(&officer), None).await;
+        let mine = list["items"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).unwrap().clone();
+        assert_eq!(mine["status"], "retired");
+        let (_, raw) = e.call(Method::GET, &format!("/api/v1/devices/{id}/series?metric=lel_percent&step=raw&from={}", now() - 7_200_000), Some(&officer), None).await;
+        assert_eq!(raw["points"].as_array().unwrap().len(), 1, "{raw}");
+        for (m, path, body) in [
+            (Method::PATCH, format!("/api/v1/devices/{id}"), Some(json!({"name": "x"}))),
+            (Method::POST, uri.clone(), Some(json!({"note": "again"}))),
+            (Method::POST, format!("/api/v1/devices/{id}/secret"), None),
+            (Method::POST, format!("/api/v1/devices/{id}/rules"), Some(json!({"template": "combustible_gas"}))),
+        ] {
+            let (s, v) = e.call(m.clone(), &path, Some(&officer), body).await;
+            assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")), "{m} {path}: {v}");
+        }
+        assert_eq!(e.audit_actions("device", &id).await, ["create", "retire"]);
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn a_new_secret_replaces_the_old_one_at_once_in_every_process(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, old, _) = e.gas(&officer, json!({"red": 50.0})).await;
+        // A second process over the same database, with its own device cache, has the old secret cached.
+        let other = App::new(e.t.db.clone(), Secrets::from_key(&[8; 32]));
+        let batch = |secret: &str, at: i64| anjian_app::monitoring::DeviceBatch {
+            device_id: id.clone(),
+            secret: secret.into(),
+            readings: vec![serde_json::from_value(json!({"ts": at, "values": {"lel_percent": 1.0}})).unwrap()],
+        };
+        let t = now() - 60_000;
+        assert_eq!(anjian_app::monitoring::ingest(&other, &batch(&old, t)).await.unwrap().accepted, 1);
+        assert_eq!(e.ingest(&id, &old, vec![json!({"ts": t + 1000, "values": {"lel_percent": 1.0}})]).await["accepted"], 1);
+        let (s, d) = e.call(Method::POST, &format!("/api/v1/devices/{id}/secret"), Some(&officer), None).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        let new = d["secret"].as_str().unwrap().to_string();
+        assert!(new.starts_with("ajd_") && new != old);
+        let (_, dev) = e.call(Method::GET, &format!("/api/v1/devices/{id}"), Some(&officer), None).await;
+        assert!(dev.get("secret").is_none(), "the new secret is shown only once");
+        let r = e.ingest(&id, &old, vec![json!({"ts": t + 2000, "values": {"lel_percent": 1.0}})]).await;
+        assert_eq!((r["accepted"].as_u64(), r["rejected"]["bad_secret"].as_u64()), (Some(0), Some(1)), "{r}");
+        let r = anjian_app::monitoring::ingest(&other, &batch(&old, t + 3000)).await.unwrap();
+        assert_eq!((r.accepted, r.rejected.get("bad_secret").copied()), (0, Some(1)), "the other process refuses it too");
+        let r = e.ingest(&id, &new, vec![json!({"ts": t + 4000, "values": {"lel_percent": 1.0}})]).await;
+        assert_eq!(r["accepted"], 1, "{r}");
+        assert_eq!(anjian_app::monitoring::ingest(&other, &batch(&new, t + 5000)).await.unwrap().accepted, 1);
+        // Stored encrypted, audited without the secret.
+        let mut c = e.app.db.read().await.unwrap();
+        let (enc,): (Vec<u8>,) = sqlx::query_as("SELECT secret_enc FROM devices WHERE id = $1").bind(&id).fetch_one(&mut *c).await.unwrap();
+        drop(c);
+        assert!(!String::from_utf8_lossy(&enc).contains(&new));
+        assert_eq!(e.audit_actions("device", &id).await, ["create", "rotate_secret"]);
+        let admin = e.login("admin").await;
+        let (_, audit) = e.call(Method::GET, &format!("/api/v1/audit?entity=device&entity_id={id}"), Some(&admin), None).await;
+        assert!(!audit.to_string().contains(&new) && !audit.to_string().contains(&old));
+        let (s, _) = e.call(Method::POST, &format!("/api/v1/devices/{id}/secret"), Some(&e.login("district02").await), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        e.t.cleanup().await;
+    }
+}
