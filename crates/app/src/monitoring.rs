@@ -835,6 +835,9 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
         .cloned()
         .collect();
     anjian_store::readings::touch_devices(&mut tx, &touch).await?;
+    let touched: std::collections::HashSet<&str> = touch.iter().map(|(d, _)| d.as_str()).collect();
+    let untouched: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).filter(|d| !touched.contains(d)).collect();
+    anjian_store::readings::share_lock_devices(&mut tx, &untouched).await?;
     // Rules see each device's new readings in time order.
     new.sort_by(|a, b| (&a.device_id, a.at, &a.metric).cmp(&(&b.device_id, b.at, &b.metric)));
     let ids: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();
@@ -898,11 +901,17 @@ pub async fn check_offline(app: &App, now: i64) -> Result<u64> {
     for (rule_row, d) in candidates {
         let Ok(rule) = serde_json::from_str::<Rule>(&rule_row.rule) else { continue };
         let mut state: RuleState = serde_json::from_str(&rule_row.state).unwrap_or_default();
-        let missed = anjian_domain::monitor::missed_intervals(
-            d.last_seen_at,
-            now,
-            d.interval_s.clamp(1, u32::MAX as i64) as u32,
-        );
+        let interval = d.interval_s.clamp(1, u32::MAX as i64) as u32;
+        if anjian_domain::monitor::missed_intervals(d.last_seen_at, now, interval) < 1.0 && state.active.is_none() {
+            continue;
+        }
+        // The stored last-seen time may lag the newest reading by up to one
+        // step (see `last_seen_step_ms`): the silence counts from the newest
+        // stored reading.
+        let mut c = app.db.read().await?;
+        let heard = last_heard(&mut c, &d).await?;
+        drop(c);
+        let missed = anjian_domain::monitor::missed_intervals(heard, now, interval);
         if missed < 1.0 && state.active.is_none() {
             continue;
         }
@@ -917,7 +926,7 @@ pub async fn check_offline(app: &App, now: i64) -> Result<u64> {
         // device's lock (see `monitoring::lock_device`).
         monitoring::lock_device(&mut tx, &d.id).await?;
         let fresh = monitoring::device(&mut tx, &d.id).await?.ok_or(AppError::NotFound)?;
-        if fresh.last_seen_at != d.last_seen_at || fresh.is_retired() {
+        if fresh.is_retired() || last_heard(&mut tx, &fresh).await? != heard {
             continue;
         }
         let unchanged = monitoring::rule(&mut tx, &rule_row.id)
@@ -933,6 +942,18 @@ pub async fn check_offline(app: &App, now: i64) -> Result<u64> {
         n += 1;
     }
     Ok(n)
+}
+
+/// When the device was last heard of: the newest of its stored last-seen
+/// time and its stored readings (one index lookup per metric).
+async fn last_heard(c: &mut AnyConnection, d: &Device) -> Result<Option<i64>> {
+    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    let mut heard = d.last_seen_at;
+    for m in &metrics {
+        let at = anjian_store::readings::last_reading_at(c, &d.id, &m.name).await?;
+        heard = heard.max(at);
+    }
+    Ok(heard)
 }
 
 /// Deletes raw readings older than `retention_days` (the rollups stay).

@@ -411,6 +411,27 @@ mod tests {
     }
 
     #[test]
+    fn the_course_of_a_state_ignores_only_the_last_time_and_measure() {
+        let rule = value_rule(60, 0.0);
+        let mut s = RuleState::default();
+        let start = s.clone();
+        // Normal readings move only the last time and measure.
+        assert_eq!(s.observe(&rule, H, 1.0, WINTER), None);
+        assert_eq!(s.observe(&rule, H + 1_000, 1.5, WINTER), None);
+        assert!(s.same_course(&start) && s != start);
+        // A condition that starts to hold (not yet for the minimum duration) changes the course.
+        let before = s.clone();
+        assert_eq!(s.observe(&rule, H + 2_000, 4.2, WINTER), None);
+        assert!(!s.same_course(&before));
+        // A rolling sum changes its window with every reading.
+        let sum = rainfall();
+        let mut w = RuleState::default();
+        let before = w.clone();
+        w.observe(&sum, H, 0.5, WINTER);
+        assert!(!w.same_course(&before));
+    }
+
+    #[test]
     fn templates_are_valid() {
         let ts = templates();
         assert!(ts.len() >= 5);

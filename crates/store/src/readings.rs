@@ -219,6 +219,32 @@ pub async fn device_revisions(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_all(c).await?)
 }
 
+/// The time of a device's newest stored reading of one metric (a backward
+/// scan of the primary key).
+pub async fn last_reading_at(c: &mut AnyConnection, device_id: &str, metric: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT MAX(at) FROM readings WHERE device_id = $1 AND metric = $2")
+        .bind(device_id)
+        .bind(metric)
+        .fetch_one(c)
+        .await?)
+}
+
+/// Takes a share lock on these devices' rows (PostgreSQL; SQLite has one
+/// writer at a time). A change to a device or its rules takes the row's
+/// exclusive lock first (`monitoring::lock_device`), so an ingest holding
+/// the share lock reads and saves rule state the change cannot overwrite
+/// or be overwritten by; it is what the last-seen update used to provide
+/// when it ran for every batch.
+pub async fn share_lock_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() || c.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    let (e, from) = json_source(c, 1, &[("d", "text")]);
+    let sql = format!("SELECT id FROM devices WHERE id IN (SELECT {} FROM {from}) ORDER BY id FOR SHARE", e[0]);
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).execute(c).await?;
+    Ok(())
+}
+
 /// The rules of these devices that are still active (a retired device's
 /// rules are not evaluated), each device's in creation order.
 pub async fn rules_of_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec<DeviceRule>> {
