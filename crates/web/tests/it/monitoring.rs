@@ -63,30 +63,28 @@ impl Env {
         v["token"].as_str().unwrap().into()
     }
 
-    /// A rain gauge at enterprise 1 with the 24-hour rainfall rule; (id, secret).
-    async fn gauge(&self, token: &str) -> (String, String) {
-        let ent = &self.city.enterprises[0].id;
-        let (s, d) = self
-            .call(
-                Method::POST,
-                "/api/v1/devices",
-                Some(token),
-                Some(json!({
-            "name": "1号采区雨量计", "device_type": "rainfall_gauge", "enterprise_id": ent,
-            "metrics": [{"name": "rainfall_mm", "unit": "mm"}], "interval_s": 600})),
-            )
-            .await;
+    /// A device registered at enterprise 1 (`device`: the fields after the
+    /// enterprise) with one rule (`rule`: the body of POST …/rules); (id, secret, rule id).
+    async fn device_with_rule(&self, token: &str, mut device: Value, rule: Value) -> (String, String, String) {
+        device["enterprise_id"] = json!(self.city.enterprises[0].id);
+        let (s, d) = self.call(Method::POST, "/api/v1/devices", Some(token), Some(device)).await;
         assert_eq!(s, StatusCode::CREATED, "{d}");
         let (id, secret) = (d["id"].as_str().unwrap().to_string(), d["secret"].as_str().unwrap().to_string());
-        let (s, r) = self
-            .call(
-                Method::POST,
-                &format!("/api/v1/devices/{id}/rules"),
-                Some(token),
-                Some(json!({"template": "mine_rainfall_24h"})),
+        let (s, r) = self.call(Method::POST, &format!("/api/v1/devices/{id}/rules"), Some(token), Some(rule)).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        (id, secret, r["id"].as_str().unwrap().to_string())
+    }
+
+    /// A rain gauge at enterprise 1 with the 24-hour rainfall rule; (id, secret).
+    async fn gauge(&self, token: &str) -> (String, String) {
+        let (id, secret, _) = self
+            .device_with_rule(
+                token,
+                json!({"name": "1号采区雨量计", "device_type": "rainfall_gauge",
+                    "metrics": [{"name": "rainfall_mm", "unit": "mm"}], "interval_s": 600}),
+                json!({"template": "mine_rainfall_24h"}),
             )
             .await;
-        assert_eq!(s, StatusCode::CREATED, "{r}");
         (id, secret)
     }
 }
@@ -364,28 +362,13 @@ both_backends! {
 impl Env {
     /// A gas detector at enterprise 1 with one value rule (`thresholds`); (id, secret, rule id).
     async fn gas(&self, token: &str, thresholds: Value) -> (String, String, String) {
-        let ent = &self.city.enterprises[0].id;
-        let (s, d) = self
-            .call(
-                Method::POST,
-                "/api/v1/devices",
-                Some(token),
-                Some(json!({"name": "3号车间气体探头", "device_type": "gas_detector", "enterprise_id": ent,
-                    "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60})),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{d}");
-        let (id, secret) = (d["id"].as_str().unwrap().to_string(), d["secret"].as_str().unwrap().to_string());
-        let (s, r) = self
-            .call(
-                Method::POST,
-                &format!("/api/v1/devices/{id}/rules"),
-                Some(token),
-                Some(json!({"name": "可燃气体", "rule": gas_rule(thresholds)})),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{r}");
-        (id, secret, r["id"].as_str().unwrap().to_string())
+        self.device_with_rule(
+            token,
+            json!({"name": "3号车间气体探头", "device_type": "gas_detector",
+                "metrics": [{"name": "lel_percent", "unit": "%LEL"}], "interval_s": 60}),
+            json!({"name": "可燃气体", "rule": gas_rule(thresholds)}),
+        )
+        .await
     }
 
     /// The actions of the audit rows of one entity, oldest first (as the super admin sees them).
