@@ -3,7 +3,7 @@
 //! into the binary so nothing is fetched from the internet at runtime.
 //!
 //! - `/`, `/login`, `/dashboard`, `/screen`, `/hazards…`, `/enterprises/…`,
-//!   `/inbox`, `/inspections…`, `/documents…`, `/alarms`: the signed-in application (`assets/app/index.html`), routed in
+//!   `/inbox`, `/inspections…`, `/documents…`, `/alarms`, `/devices…`: the signed-in application (`assets/app/index.html`), routed in
 //!   the browser by `assets/app/js/main.js`;
 //! - `/report`, `/track…`: the public report and follow-up pages (no login);
 //! - `/m/`: the mobile inspection app (installable PWA, its service worker
@@ -60,6 +60,8 @@ pub static ASSETS: &[Asset] = assets![
     "app/js/pages/documents.js",
     "app/js/pages/document.js",
     "app/js/pages/alarms.js",
+    "app/js/pages/devices.js",
+    "app/js/pages/device.js",
     "public/report.html",
     "public/track.html",
     "public/public.css",
@@ -316,6 +318,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         "/documents",
         "/documents/{id}",
         "/alarms",
+        "/devices",
+        "/devices/{id}",
     ] {
         r = r.route(p, get(app_shell));
     }

@@ -473,6 +473,56 @@ await check('an enforcement inspection becomes a rectification order issued from
   await ctx.close();
 });
 
+await check('a device page draws its curves and the thresholds of a rule are changed from it', async () => {
+  const ctx = await newContext();
+  const page = await login(ctx, 'district01');
+  const ent = (await ok(page, 'enterprises?region=379901&per_page=1')).items[0];
+  const name = `储罐区可燃气体探头${Date.now() % 100000}`;
+  const dev = await ok(page, 'devices', {
+    method: 'POST',
+    body: { name, device_type: 'gas_detector', enterprise_id: ent.id, metrics: [{ name: 'lel_percent', unit: '%LEL' }], interval_s: 60 },
+  });
+  const rule = await ok(page, `devices/${dev.id}/rules`, { method: 'POST', body: { template: 'combustible_gas' } });
+  // Three hours of normal readings, one a minute.
+  const now = Date.now();
+  const readings = Array.from({ length: 180 }, (_, i) => ({ ts: now - (180 - i) * 60_000, values: { lel_percent: 1 + (i % 7) / 10 } }));
+  const ingest = await page.request.post(BASE + '/api/v1/ingest', { data: { batches: [{ device_id: dev.id, secret: dev.secret, readings }] } });
+  expect(ingest.ok(), `ingest ${ingest.status()}`);
+  const list = await ok(page, 'devices?per_page=20');
+  await page.goto(BASE + '/devices');
+  await page.locator('[role=status]', { hasText: `共 ${fmt(list.total)} 台` }).waitFor();
+  if (list.items.some((d) => d.id === dev.id)) {
+    await page.getByRole('link', { name, exact: true }).click();
+    await page.waitForURL(/\/devices\/[^/]+$/);
+  } else {
+    await page.goto(BASE + '/devices/' + dev.id);
+  }
+  await page.getByRole('heading', { name, level: 1 }).waitFor();
+  await page.locator('td', { hasText: rule.name }).first().waitFor();
+  await page.locator('p', { hasText: '个分钟点' }).waitFor();
+  await page.locator('.chart canvas').first().waitFor();
+  await page.getByText('修改：' + rule.name).click();
+  const form = page.getByRole('form', { name: '修改规则 ' + rule.name });
+  const t = rule.rule.thresholds;
+  const levels = ['blue', 'yellow', 'orange', 'red'].filter((k) => t[k] !== null && t[k] !== undefined);
+  expect(levels.length >= 2, `the template has two levels or more: ${JSON.stringify(t)}`);
+  const label = { blue: '蓝色阈值', yellow: '黄色阈值', orange: '橙色阈值', red: '红色阈值' };
+  const [top, next] = [levels[levels.length - 1], levels[levels.length - 2]];
+  // The highest threshold under the one below it is refused, named at its field.
+  await form.getByLabel(label[top]).fill(String(t[next] - 1));
+  await form.getByRole('button', { name: '保存规则' }).click();
+  await form.locator('.field-error', { hasText: '级别越高阈值应越严重' }).waitFor();
+  const raised = t[top] + 1;
+  await form.getByLabel(label[top]).fill(String(raised));
+  await form.getByRole('button', { name: '保存规则' }).click();
+  await page.locator('#toast', { hasText: '规则已保存' }).waitFor();
+  const after = (await ok(page, `devices/${dev.id}/rules`)).find((r) => r.id === rule.id);
+  expect(after.rule.thresholds[top] === raised && after.enabled, `the new threshold is stored: ${JSON.stringify(after.rule.thresholds)}`);
+  await page.locator('td', { hasText: String(raised) }).first().waitFor();
+  await shot(page, 'device');
+  await ctx.close();
+});
+
 // ------------------------------------------------------------- mobile app
 
 await check('the mobile app inspects offline and syncs later without duplicates', async () => {

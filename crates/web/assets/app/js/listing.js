@@ -87,6 +87,7 @@ export const enterpriseNames = (ids) => namesOf('enterprises', ids);
  * `fields` (kept in the URL under `base`), a count, the results and pages.
  * `load(query)` resolves to {items, total}; `show(items)` to the results
  * element (after any lookups it needs). `hidden` keys ride along unseen.
+ * Without `fields` the page has no filter form.
  */
 export async function listPage(main, ctx, o) {
   titled(o.title);
@@ -99,7 +100,7 @@ export async function listPage(main, ctx, o) {
     o.base,
     ctx,
     formAlert(),
-    o.fields(q),
+    o.fields ? o.fields(q) : null,
     hidden,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, '筛选'), h('a', { class: 'button', href: o.base }, '清除')),
   );
@@ -108,7 +109,7 @@ export async function listPage(main, ctx, o) {
   const nav = h('nav', { class: 'pager', 'aria-label': '分页' });
   main.append(
     h('div', { class: 'page-head' }, h('h1', null, o.title), o.headExtra || null),
-    h('details', { class: 'filter-box', open: window.innerWidth > 700 }, h('summary', null, '筛选条件'), form),
+    o.fields ? h('details', { class: 'filter-box', open: window.innerWidth > 700 }, h('summary', null, '筛选条件'), form) : null,
     summary,
     results,
     nav,
@@ -119,8 +120,8 @@ export async function listPage(main, ctx, o) {
   try {
     res = await o.load({ ...q, page, per_page: perPage });
   } catch (e) {
-    fill(results);
-    showErrors(form, e);
+    fill(results, o.fields ? null : h('p', { class: 'form-alert', role: 'alert' }, e.message));
+    if (o.fields) showErrors(form, e);
     return;
   }
   const shown = res.items.length ? await o.show(res.items) : h('p', { class: 'empty' }, o.empty);

@@ -23,6 +23,8 @@ const ROUTES = [
   { re: /^\/documents$/, load: () => import('./pages/documents.js'), regulator: true },
   { re: /^\/documents\/([^/]+)$/, load: () => import('./pages/document.js'), regulator: true },
   { re: /^\/alarms$/, load: () => import('./pages/alarms.js') },
+  { re: /^\/devices$/, load: () => import('./pages/devices.js') },
+  { re: /^\/devices\/([^/]+)$/, load: () => import('./pages/device.js') },
 ];
 
 function navItems(me) {
@@ -35,6 +37,7 @@ function navItems(me) {
       ['/inspections', '检查'],
       ['/documents', '文书'],
       ['/alarms', '报警'],
+      ['/devices', '设备'],
       ['/inbox', '消息'],
       ['/m/', '移动巡检'],
     ];
@@ -45,6 +48,7 @@ function navItems(me) {
     ['/hazards/new', '自查上报'],
     ['/inspections', '检查记录'],
     ['/alarms', '报警'],
+    ['/devices', '设备'],
     ['/inbox', '消息'],
     ['/m/', '移动巡检'],
   ];
@@ -58,7 +62,7 @@ let pageSeq = 0;
 /** Whether nav item `href` is the page at `here` (a hazard's page is under 隐患). */
 function current(href, here) {
   if (href === here) return true;
-  if (href === '/inspections' || href === '/documents') return here.startsWith(href + '/');
+  if (href === '/inspections' || href === '/documents' || href === '/devices') return here.startsWith(href + '/');
   return href === '/hazards' && here.startsWith('/hazards/') && here !== '/hazards/new';
 }
 
