@@ -520,6 +520,24 @@ await check('a device page draws its curves and the thresholds of a rule are cha
   expect(after.rule.thresholds[top] === raised && after.enabled, `the new threshold is stored: ${JSON.stringify(after.rule.thresholds)}`);
   await page.locator('td', { hasText: String(raised) }).first().waitFor();
   await shot(page, 'device');
+  // A new secret: shown once; the old one is refused from then on.
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: '更换设备密钥' }).click();
+  const secret = (await page.locator('code.hash').textContent()).trim();
+  expect(secret.startsWith('ajd') && secret !== dev.secret, `a new secret is shown: ${secret}`);
+  const send = async (sec) =>
+    (await page.request.post(BASE + '/api/v1/ingest', { data: { batches: [{ device_id: dev.id, secret: sec, readings: [{ ts: Date.now(), values: { lel_percent: 1 } }] }] } })).json();
+  const [old, fresh] = [await send(dev.secret), await send(secret)];
+  expect(old.rejected?.bad_secret === 1 && fresh.accepted === 1, `old refused, new accepted: ${JSON.stringify([old, fresh])}`);
+  // Retiring needs a reason; afterwards the device is listed as retired.
+  await page.getByText('退役', { exact: true }).click();
+  await page.getByRole('button', { name: '退役设备' }).click();
+  expect(await page.getByLabel('退役原因').evaluate((e) => !e.validity.valid), 'the reason is required');
+  await page.getByLabel('退役原因').fill('储罐区改造，探头拆除');
+  await page.getByRole('button', { name: '退役设备' }).click();
+  await page.locator('#toast', { hasText: '设备已退役' }).waitFor();
+  await page.locator('dd .badge', { hasText: '已退役' }).waitFor();
+  expect((await ok(page, 'devices/' + dev.id)).status === 'retired', 'retired');
   await ctx.close();
 });
 

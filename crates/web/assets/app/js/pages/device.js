@@ -52,7 +52,7 @@ export async function render(main, ctx) {
       'div',
       { class: 'grid detail' },
       h('div', null, panel('设备信息', h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))), panel('近 24 小时监测曲线', curves)),
-      h('div', null, panel('报警规则', rulesView(d, rules, manage, ctx))),
+      h('div', null, panel('报警规则', rulesView(d, rules, manage, ctx)), manage ? panel('设备维护', upkeep(d, ctx)) : null),
     ),
   );
   const charts = [];
@@ -138,6 +138,39 @@ function rulesView(d, rules, manage, ctx) {
     ),
     manage ? rules.map((r) => editForm(d, r, ctx)) : null,
   );
+}
+
+/** A new secret (shown once) and retirement (with what happened, for the record). */
+function upkeep(d, ctx) {
+  const shown = h('div', { role: 'status' });
+  const rekey = h('button', { type: 'button' }, '更换设备密钥');
+  rekey.addEventListener('click', async () => {
+    if (!confirm('更换后旧密钥立即失效，设备需改用新密钥上报。继续？')) return;
+    rekey.disabled = true;
+    try {
+      const x = await api(`devices/${encodeURIComponent(d.id)}/secret`, { method: 'POST' });
+      fill(shown, h('p', null, '新密钥（只显示这一次，请配置到设备）：'), h('code', { class: 'hash' }, x.secret));
+    } catch (e) {
+      toast(e.message);
+    } finally {
+      rekey.disabled = false;
+    }
+  });
+  const note = h('textarea', { name: 'note', rows: 2, maxlength: 500, required: true });
+  const retire = h('button', { type: 'submit', class: 'danger' }, '退役设备');
+  const form = h(
+    'form',
+    { 'aria-label': '退役设备' },
+    formAlert(),
+    field('退役原因', note, '退役后设备保留历史，上报被拒收，规则不再判定，未解除的报警以此说明解除。'),
+    h('div', { class: 'actions' }, retire),
+  );
+  onSubmit(form, retire, async (data) => {
+    await api(`devices/${encodeURIComponent(d.id)}/retire`, { method: 'POST', body: { note: data.get('note') } });
+    toast('设备已退役');
+    ctx.navigate(location.pathname, { replace: true });
+  });
+  return [h('div', { class: 'actions' }, rekey), shown, h('details', { class: 'rule-box' }, h('summary', null, '退役'), form)];
 }
 
 /** Changing one rule's thresholds and whether it is on. */
