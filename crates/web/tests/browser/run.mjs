@@ -478,11 +478,26 @@ await check('a device page draws its curves and the thresholds of a rule are cha
   const page = await login(ctx, 'district01');
   const ent = (await ok(page, 'enterprises?region=379901&per_page=1')).items[0];
   const name = `储罐区可燃气体探头${Date.now() % 100000}`;
-  const dev = await ok(page, 'devices', {
-    method: 'POST',
-    body: { name, device_type: 'gas_detector', enterprise_id: ent.id, metrics: [{ name: 'lel_percent', unit: '%LEL' }], interval_s: 60 },
-  });
-  const rule = await ok(page, `devices/${dev.id}/rules`, { method: 'POST', body: { template: 'combustible_gas' } });
+  const tpl = (await ok(page, 'rule-templates')).find((t) => t.key === 'combustible_gas');
+  // Registered from the list page, with a shipped rule; the secret is shown once.
+  await page.goto(BASE + '/devices');
+  await page.getByText('登记设备', { exact: true }).click();
+  const reg = page.getByRole('form', { name: '登记设备' });
+  await reg.getByLabel('设备名称').fill(name);
+  await reg.getByLabel('设备类型').selectOption({ label: '气体检测仪' });
+  await reg.getByLabel('查找企业').fill(ent.name.slice(-8));
+  await reg.locator('select[name=enterprise_id] option', { hasText: ent.name }).first().waitFor({ state: 'attached' });
+  await reg.getByLabel('所属企业').selectOption({ label: ent.name });
+  await reg.getByLabel('监测指标').fill('lel_percent:%LEL');
+  await reg.getByLabel('报警规则模板').selectOption({ label: tpl.name });
+  await reg.getByRole('button', { name: '登记' }).click();
+  const shownSecret = (await reg.locator('code.hash').textContent()).trim();
+  await reg.getByRole('link', { name: '查看设备' }).click();
+  await page.waitForURL(/\/devices\/[^/]+$/);
+  const dev = { ...(await ok(page, 'devices/' + page.url().split('/').pop())), secret: shownSecret };
+  expect(dev.name === name && dev.enterprise_id === ent.id && shownSecret.startsWith('ajd'), `registered: ${dev.name} ${dev.enterprise_id}`);
+  const rule = (await ok(page, `devices/${dev.id}/rules`))[0];
+  expect(rule && rule.template_key === 'combustible_gas', 'the template rule was added');
   // Three hours of normal readings, one a minute.
   const now = Date.now();
   const readings = Array.from({ length: 180 }, (_, i) => ({ ts: now - (180 - i) * 60_000, values: { lel_percent: 1 + (i % 7) / 10 } }));
