@@ -535,6 +535,16 @@ await check('a device page draws its curves and the thresholds of a rule are cha
   expect(after.rule.thresholds[top] === raised && after.enabled, `the new threshold is stored: ${JSON.stringify(after.rule.thresholds)}`);
   await page.locator('td', { hasText: String(raised) }).first().waitFor();
   await shot(page, 'device');
+  // Editing: a metric a rule uses cannot be removed (named at its field); a new one can be added.
+  await page.getByText('修改设备信息', { exact: true }).click();
+  const edit = page.getByRole('form', { name: '修改设备信息' });
+  await edit.getByLabel('监测指标').fill('temp_c:°C');
+  await edit.getByRole('button', { name: '保存设备信息' }).click();
+  await edit.locator('[data-field=metrics] .field-error', { hasText: 'lel_percent' }).waitFor();
+  await edit.getByLabel('监测指标').fill('lel_percent:%LEL, temp_c:°C');
+  await edit.getByRole('button', { name: '保存设备信息' }).click();
+  await page.locator('#toast', { hasText: '设备信息已保存' }).waitFor();
+  await page.locator('dd', { hasText: 'temp_c（°C）' }).waitFor();
   // A new secret: shown once; the old one is refused from then on.
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: '更换设备密钥' }).click();

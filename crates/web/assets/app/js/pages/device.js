@@ -10,7 +10,7 @@ import { h, fill, fmtTime, titled, panel, field, formAlert, onSubmit, toast } fr
 import { isRegulator } from '../labels.js';
 import { table, enterpriseNames } from '../listing.js';
 import { echarts, palette, chartIn, disposeAll, axisStyle } from '../charts.js';
-import { deviceState } from './devices.js';
+import { deviceState, parseMetrics } from './devices.js';
 
 const LEVELS = [
   ['blue', '蓝色'],
@@ -170,7 +170,37 @@ function upkeep(d, ctx) {
     toast('设备已退役');
     ctx.navigate(location.pathname, { replace: true });
   });
-  return [h('div', { class: 'actions' }, rekey), shown, h('details', { class: 'rule-box' }, h('summary', null, '退役'), form)];
+  return [editBox(d, ctx), h('div', { class: 'actions' }, rekey), shown, h('details', { class: 'rule-box' }, h('summary', null, '退役'), form)];
+}
+
+/** Editing the device's name, metrics, reporting interval and position (PATCH). */
+function editBox(d, ctx) {
+  const name = h('input', { name: 'name', maxlength: 100, required: true, value: d.name });
+  const metrics = h('input', { name: 'metrics', required: true, value: d.metrics.map((m) => `${m.name}:${m.unit}`).join(', ') });
+  const interval = h('input', { name: 'interval_s', type: 'number', min: 1, max: 86400, required: true, value: d.interval_s });
+  const lon = h('input', { name: 'lon', inputmode: 'decimal', value: d.lon ?? '' });
+  const lat = h('input', { name: 'lat', inputmode: 'decimal', value: d.lat ?? '' });
+  const save = h('button', { type: 'submit', class: 'primary' }, '保存设备信息');
+  const form = h(
+    'form',
+    { 'aria-label': '修改设备信息' },
+    formAlert(),
+    field('设备名称', name),
+    field('监测指标', metrics, '指标名:单位，逗号分隔；规则在用的指标不能删除'),
+    field('上报间隔（秒）', interval),
+    h('div', { class: 'row' }, field('经度', lon), field('纬度', lat)),
+    h('div', { class: 'actions' }, save),
+  );
+  onSubmit(form, save, async (data) => {
+    const num = (k) => (String(data.get(k)).trim() === '' ? null : Number(data.get(k)));
+    await api('devices/' + encodeURIComponent(d.id), {
+      method: 'PATCH',
+      body: { name: data.get('name'), metrics: parseMetrics(data.get('metrics')), interval_s: Number(data.get('interval_s')), lon: num('lon'), lat: num('lat') },
+    });
+    toast('设备信息已保存');
+    ctx.navigate(location.pathname, { replace: true });
+  });
+  return h('details', { class: 'rule-box' }, h('summary', null, '修改设备信息'), form);
 }
 
 /** Changing one rule's thresholds and whether it is on. */
