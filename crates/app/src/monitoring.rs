@@ -834,10 +834,11 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
         })
         .cloned()
         .collect();
+    // Every device of the batch is locked, whether or not its last-seen moves
+    // (an UPDATE that matches no row, as for late readings, takes no lock).
+    let all: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();
+    anjian_store::readings::share_lock_devices(&mut tx, &all).await?;
     anjian_store::readings::touch_devices(&mut tx, &touch).await?;
-    let touched: std::collections::HashSet<&str> = touch.iter().map(|(d, _)| d.as_str()).collect();
-    let untouched: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).filter(|d| !touched.contains(d)).collect();
-    anjian_store::readings::share_lock_devices(&mut tx, &untouched).await?;
     // Rules see each device's new readings in time order.
     new.sort_by(|a, b| (&a.device_id, a.at, &a.metric).cmp(&(&b.device_id, b.at, &b.metric)));
     let ids: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();

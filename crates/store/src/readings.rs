@@ -233,8 +233,8 @@ pub async fn last_reading_at(c: &mut AnyConnection, device_id: &str, metric: &st
 /// writer at a time). A change to a device or its rules takes the row's
 /// exclusive lock first (`monitoring::lock_device`), so an ingest holding
 /// the share lock reads and saves rule state the change cannot overwrite
-/// or be overwritten by; it is what the last-seen update used to provide
-/// when it ran for every batch.
+/// or be overwritten by (the last-seen update alone gave it only to the
+/// devices whose row it changed).
 pub async fn share_lock_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<()> {
     if ids.is_empty() || c.backend_name() != "PostgreSQL" {
         return Ok(());
