@@ -84,6 +84,11 @@ pub struct DeviceView {
     pub secret: Option<String>,
 }
 
+/// The device's metrics (stored as JSON).
+fn metric_specs(d: &Device) -> Vec<MetricSpec> {
+    serde_json::from_str(&d.metrics).unwrap_or_default()
+}
+
 fn device_view(d: &Device, now: i64, secret: Option<String>) -> DeviceView {
     DeviceView {
         id: d.id.clone(),
@@ -95,7 +100,7 @@ fn device_view(d: &Device, now: i64, secret: Option<String>) -> DeviceView {
         region_code: d.region_code.clone(),
         lon: d.lon,
         lat: d.lat,
-        metrics: serde_json::from_str(&d.metrics).unwrap_or_default(),
+        metrics: metric_specs(d),
         interval_s: d.interval_s,
         last_seen_at: d.last_seen_at.map(crate::time::fmt_local),
         offline: !d.is_retired()
@@ -435,7 +440,7 @@ pub fn rule_templates() -> Vec<TemplateView> {
 /// A rule must be valid and watch one of the device's metrics (or its silence).
 fn check_rule(rule: &Rule, d: &Device) -> Result<()> {
     rule.validate().map_err(|e| AppError::field(&format!("rule.{}", e.field), e.message))?;
-    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    let metrics = metric_specs(d);
     if !rule.is_offline() && !metrics.iter().any(|m| m.name == rule.metric) {
         return Err(AppError::field("rule.metric", format!("设备没有指标 {}", rule.metric)));
     }
@@ -748,7 +753,7 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
     if !missing.is_empty() {
         for d in anjian_store::readings::devices_by_id(&mut c, &missing).await? {
             let secret = app.secrets.decrypt(&d.secret_enc)?;
-            let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+            let metrics = metric_specs(&d);
             app.device_cache.put(CachedDevice {
                 metrics: metrics.into_iter().map(|m| m.name).collect(),
                 secret,
@@ -836,12 +841,11 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
         .collect();
     // Every device of the batch is locked, whether or not its last-seen moves
     // (an UPDATE that matches no row, as for late readings, takes no lock).
-    let all: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();
-    anjian_store::readings::share_lock_devices(&mut tx, &all).await?;
+    let ids: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();
+    anjian_store::readings::share_lock_devices(&mut tx, &ids).await?;
     anjian_store::readings::touch_devices(&mut tx, &touch).await?;
     // Rules see each device's new readings in time order.
     new.sort_by(|a, b| (&a.device_id, a.at, &a.metric).cmp(&(&b.device_id, b.at, &b.metric)));
-    let ids: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();
     let rules = anjian_store::readings::rules_of_devices(&mut tx, &ids).await?;
     let mut states = Vec::new();
     for rule_row in rules.iter().filter(|r| r.enabled != 0) {
@@ -948,7 +952,7 @@ pub async fn check_offline(app: &App, now: i64) -> Result<u64> {
 /// When the device was last heard of: the newest of its stored last-seen
 /// time and its stored readings (one index lookup per metric).
 async fn last_heard(c: &mut AnyConnection, d: &Device) -> Result<Option<i64>> {
-    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    let metrics = metric_specs(d);
     let mut heard = d.last_seen_at;
     for m in &metrics {
         let at = anjian_store::readings::last_reading_at(c, &d.id, &m.name).await?;
@@ -1399,7 +1403,7 @@ pub async fn series(app: &App, caller: &Caller, device_id: &str, p: &SeriesParam
     }
     let mut c = app.db.read().await?;
     let d = visible_device(&mut c, caller, device_id).await?;
-    let metrics: Vec<MetricSpec> = serde_json::from_str(&d.metrics).unwrap_or_default();
+    let metrics = metric_specs(&d);
     let Some(m) = metrics.iter().find(|m| m.name == p.metric) else {
         return Err(AppError::field("metric", format!("设备没有指标 {}", p.metric)));
     };

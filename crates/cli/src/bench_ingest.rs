@@ -73,11 +73,10 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn client(host: &str, port: u16, id: String, clean: bool, manual: bool) -> (AsyncClient, rumqttc::EventLoop) {
+/// The publisher (MQTT 3.1.1, as most devices; 500 messages in flight).
+fn publisher(host: &str, port: u16, id: String) -> (AsyncClient, rumqttc::EventLoop) {
     let mut o = MqttOptions::new(id, host, port);
     o.set_keep_alive(Duration::from_secs(30));
-    o.set_clean_session(clean);
-    o.set_manual_acks(manual);
     o.set_inflight(500);
     o.set_max_packet_size(4 * 1024 * 1024, 4 * 1024 * 1024);
     AsyncClient::new(o, 4096)
@@ -202,7 +201,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         }
     });
     ready_rx.await.context("raw subscriber never subscribed")?;
-    let (pubc, mut pub_ev) = client(&mc.host, mc.port, format!("bench-pub-{tag}"), true, false);
+    let (pubc, mut pub_ev) = publisher(&mc.host, mc.port, format!("bench-pub-{tag}"));
     let pub_task = tokio::spawn(async move {
         loop {
             if pub_ev.poll().await.is_err() {

@@ -1,7 +1,7 @@
 //! Devices, their rules and rule state, readings and alarms (M1–M4).
 
 use crate::filter::{Bind, Filter, Page};
-use crate::{AnyConnection, Backend, Result, StoreError};
+use crate::{AnyConnection, Result, StoreError};
 use anjian_domain::role::Scope;
 use serde::Serialize;
 
@@ -202,34 +202,6 @@ pub async fn save_rule_state(c: &mut AnyConnection, id: &str, state: &str, now: 
         .execute(c)
         .await?;
     Ok(())
-}
-
-/// Stores readings; a reading already stored (same device, metric, time) is
-/// skipped, so a device's retry never doubles a value. Returns how many were new.
-pub async fn insert_readings(
-    c: &mut AnyConnection,
-    backend: Backend,
-    device_id: &str,
-    rows: &[(String, i64, f64)],
-    now: i64,
-) -> Result<u64> {
-    let _ = backend;
-    let mut n = 0;
-    for (metric, at, value) in rows {
-        let r = sqlx::query(
-            "INSERT INTO readings (device_id, metric, at, value, received_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (device_id, metric, at) DO NOTHING",
-        )
-        .bind(device_id)
-        .bind(metric)
-        .bind(*at)
-        .bind(*value)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
-        n += r.rows_affected();
-    }
-    Ok(n)
 }
 
 pub async fn readings(

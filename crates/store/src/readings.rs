@@ -50,9 +50,18 @@ pub async fn insert_readings(c: &mut AnyConnection, rows: &[Reading], received_a
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let json: Vec<serde_json::Value> =
-        rows.iter().map(|r| serde_json::json!({"d": r.device_id, "m": r.metric, "a": r.at, "v": r.value})).collect();
-    let json = serde_json::Value::Array(json).to_string();
+    // Serialized straight from the rows (no JSON value tree per reading: this is the hot path).
+    #[derive(Serialize)]
+    struct Row<'a> {
+        d: &'a str,
+        m: &'a str,
+        a: i64,
+        v: f64,
+    }
+    let json = serde_json::to_string(
+        &rows.iter().map(|r| Row { d: &r.device_id, m: &r.metric, a: r.at, v: r.value }).collect::<Vec<_>>(),
+    )
+    .unwrap_or_default(); // strings and numbers always serialize
     let (e, from) = json_source(c, 1, &[("d", "text"), ("m", "text"), ("a", "bigint"), ("v", "float8")]);
     let insert = format!(
         "INSERT INTO readings (device_id, metric, at, value, received_at) SELECT {}, {}, {}, {}, $2 FROM {from} WHERE true",

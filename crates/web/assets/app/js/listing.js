@@ -82,6 +82,28 @@ export async function namesOf(kind, ids) {
 
 export const enterpriseNames = (ids) => namesOf('enterprises', ids);
 
+/** Offers in `select` the enterprises matching what is typed into `search`
+ * (two characters or more, 250 ms after the last key). */
+export function searchEnterprises(search, select) {
+  let t;
+  search.addEventListener('input', () => {
+    clearTimeout(t);
+    t = setTimeout(async () => {
+      const q = search.value.trim();
+      if (q.length < 2) return;
+      const res = await api('enterprises' + qs({ q, per_page: 10 })).catch(() => ({ items: [] }));
+      fill(select, h('option', { value: '' }, res.items.length ? '请选择企业' : '未找到企业'), res.items.map((e) => h('option', { value: e.id }, e.name)));
+    }, 250);
+  });
+}
+
+/** Offers in `select` the caller's own enterprises (`ids`). */
+export function ownEnterprises(select, ids) {
+  Promise.all(ids.map((id) => api('enterprises/' + encodeURIComponent(id)).catch(() => null))).then((es) =>
+    fill(select, es.filter(Boolean).map((e) => h('option', { value: e.id }, e.name))),
+  );
+}
+
 /**
  * A whole list page: heading (with `headExtra`), the filter form of
  * `fields` (kept in the URL under `base`), a count, the results and pages.

@@ -6,7 +6,7 @@
 import { api, qs } from '../api.js';
 import { h, fill, fmtTime, field, formAlert, onSubmit } from '../dom.js';
 import { isRegulator, vocabularies } from '../labels.js';
-import { table, listPage, enterpriseNames } from '../listing.js';
+import { table, listPage, enterpriseNames, searchEnterprises, ownEnterprises } from '../listing.js';
 
 /** 在线 / 离线 / 已退役 as a badge. */
 export function deviceState(d) {
@@ -70,22 +70,8 @@ function registerBox(ctx) {
     fill(type, h('option', { value: '' }, '请选择'), (v.device_types || []).map((t) => h('option', { value: t.code }, t.label)));
     fill(template, h('option', { value: '' }, '暂不添加'), ts.map((t) => h('option', { value: t.key, dataset: { type: t.device_type } }, t.name)));
   });
-  if (regulator) {
-    let t;
-    entSearch.addEventListener('input', () => {
-      clearTimeout(t);
-      t = setTimeout(async () => {
-        const q = entSearch.value.trim();
-        if (q.length < 2) return;
-        const res = await api('enterprises' + qs({ q, per_page: 10 })).catch(() => ({ items: [] }));
-        fill(entSelect, h('option', { value: '' }, res.items.length ? '请选择企业' : '未找到企业'), res.items.map((e) => h('option', { value: e.id }, e.name)));
-      }, 250);
-    });
-  } else {
-    Promise.all(ctx.me.enterprise_ids.map((id) => api('enterprises/' + encodeURIComponent(id)).catch(() => null))).then((es) =>
-      fill(entSelect, es.filter(Boolean).map((e) => h('option', { value: e.id }, e.name))),
-    );
-  }
+  if (regulator) searchEnterprises(entSearch, entSelect);
+  else ownEnterprises(entSelect, ctx.me.enterprise_ids);
   const done = h('div', { role: 'status' });
   const save = h('button', { type: 'submit', class: 'primary' }, '登记');
   const form = h(

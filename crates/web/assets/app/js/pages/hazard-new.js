@@ -2,9 +2,10 @@
 // enforcement or expert checks, hotline tickets. One Idempotency-Key per
 // form, so a retried submission never creates two hazards.
 
-import { api, qs, upload, ApiError } from '../api.js';
-import { h, fill, field, formAlert, showErrors, clearErrors, titled, uuid, toast } from '../dom.js';
+import { api, upload, ApiError } from '../api.js';
+import { h, field, formAlert, showErrors, clearErrors, titled, uuid, toast } from '../dom.js';
 import { isRegulator, reportChannels, vocabularies } from '../labels.js';
+import { searchEnterprises, ownEnterprises } from '../listing.js';
 
 export async function render(main, ctx) {
   titled('上报隐患');
@@ -17,22 +18,8 @@ export async function render(main, ctx) {
   const description = h('textarea', { name: 'description', rows: 4, maxlength: 2000, required: true, placeholder: '隐患的部位、现象，例如：3号楼脚手架连墙件缺失' });
   const entSelect = h('select', { name: 'enterprise_id' }, h('option', { value: '' }, regulator ? '（不指定）' : '加载中…'));
   const entSearch = h('input', { type: 'search', name: 'enterprise_q', placeholder: '输入企业名称搜索', autocomplete: 'off' });
-  if (regulator) {
-    let t;
-    entSearch.addEventListener('input', () => {
-      clearTimeout(t);
-      t = setTimeout(async () => {
-        const q = entSearch.value.trim();
-        if (q.length < 2) return;
-        const res = await api('enterprises' + qs({ q, per_page: 10 })).catch(() => ({ items: [] }));
-        fill(entSelect, h('option', { value: '' }, res.items.length ? '请选择企业' : '未找到企业'), res.items.map((e) => h('option', { value: e.id }, e.name)));
-      }, 250);
-    });
-  } else {
-    Promise.all(me.enterprise_ids.map((id) => api('enterprises/' + encodeURIComponent(id)).catch(() => null))).then((es) =>
-      fill(entSelect, es.filter(Boolean).map((e) => h('option', { value: e.id }, e.name))),
-    );
-  }
+  if (regulator) searchEnterprises(entSearch, entSelect);
+  else ownEnterprises(entSelect, me.enterprise_ids);
   const lat = h('input', { name: 'lat', inputmode: 'decimal', placeholder: '纬度', 'aria-label': '纬度' });
   const lng = h('input', { name: 'lng', inputmode: 'decimal', placeholder: '经度', 'aria-label': '经度' });
   const locState = h('p', { class: 'muted small', role: 'status' }, '可不填：按所属企业的位置定位。');

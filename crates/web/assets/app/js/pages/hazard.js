@@ -2,12 +2,13 @@
 // and the actions the caller's side may take now (the API's `my_actions`),
 // each a form whose errors come from the API's error JSON.
 
-import { api, qs, upload, ApiError } from '../api.js';
+import { api, upload, ApiError } from '../api.js';
 import { h, fill, fmtTime, titled, field, formAlert, onSubmit, toast, panel } from '../dom.js';
 import { ACTIONS, isRegulator } from '../labels.js';
 import { stateBadge, gradeBadge, deadlineText } from '../widgets.js';
 import { minimap } from '../minimap.js';
 import { verifyEntry } from '../ledger.js';
+import { searchEnterprises } from '../listing.js';
 
 const PLAN_FIELDS = [
   ['objective', '治理的目标和任务'],
@@ -52,16 +53,7 @@ async function uploadAll(files) {
 function enterprisePicker() {
   const search = h('input', { type: 'search', name: 'enterprise_q', placeholder: '企业名称或统一社会信用代码', autocomplete: 'off' });
   const select = h('select', { name: 'enterprise_id' }, h('option', { value: '' }, '（保持不变）'));
-  let t;
-  search.addEventListener('input', () => {
-    clearTimeout(t);
-    t = setTimeout(async () => {
-      const q = search.value.trim();
-      if (q.length < 2) return;
-      const res = await api('enterprises' + qs({ q, per_page: 10 })).catch(() => ({ items: [] }));
-      fill(select, h('option', { value: '' }, res.items.length ? '请选择企业' : '未找到企业'), res.items.map((e) => h('option', { value: e.id }, e.name)));
-    }, 250);
-  });
+  searchEnterprises(search, select);
   return { search, select };
 }
 
