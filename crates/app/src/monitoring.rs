@@ -823,7 +823,8 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
     let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now).await?;
     report.accepted = new.len() as u64;
     report.duplicates = good.len() as u64 - report.accepted;
-    anjian_store::readings::add_rollups(&mut tx, &anjian_store::readings::rollups_of(&new)).await?;
+    let sealed_before = anjian_store::readings::sealed_before(&mut tx, true).await?;
+    anjian_store::readings::add_rollups(&mut tx, &anjian_store::readings::rollups_of(&new, sealed_before)).await?;
     let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
     for r in &good {
         let e = seen.entry(r.device_id.as_str()).or_insert(r.at);
@@ -961,6 +962,29 @@ async fn last_heard(c: &mut AnyConnection, d: &Device) -> Result<Option<i64>> {
     Ok(heard)
 }
 
+/// How long after an hour ends its minutes are summed into its hour row
+/// (readings arriving later for it still reach both: see
+/// [`anjian_store::readings::rollups_of`]).
+const SEAL_LAG_MS: i64 = 2 * 60_000;
+
+/// Seals the hour rollups of the hours that ended at least [`SEAL_LAG_MS`]
+/// before `now` (see [`anjian_store::readings::seal_hours`]). Returns the
+/// hour rows written, or None when there was nothing to seal.
+pub async fn seal_hours(app: &App, now: i64) -> Result<Option<u64>> {
+    use anjian_store::readings::HOUR_MS;
+    let until = (now - SEAL_LAG_MS).div_euclid(HOUR_MS) * HOUR_MS;
+    let mut c = app.db.read().await?;
+    let sealed = anjian_store::readings::sealed_before(&mut c, false).await?;
+    drop(c);
+    if until <= sealed {
+        return Ok(None);
+    }
+    let mut tx = app.db.begin().await?;
+    let n = anjian_store::readings::seal_hours(&mut tx, until).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Deletes raw readings older than `retention_days` (the rollups stay).
 pub async fn prune_readings(app: &App, now: i64, retention_days: u32) -> Result<u64> {
     let before = now - i64::from(retention_days.max(1)) * 86_400_000;
@@ -1000,6 +1024,11 @@ pub async fn run_upkeep(app: App, upkeep: Upkeep) {
             Ok(n) if n > 0 => tracing::info!(decisions = n, "offline detection"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "offline detection failed"),
+        }
+        match seal_hours(&app, now).await {
+            Ok(Some(n)) => tracing::info!(hour_rows = n, "hour rollups sealed"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "sealing hour rollups failed"),
         }
         if now - last_prune >= 3_600_000 {
             match prune_readings(&app, now, upkeep.retention_days).await {

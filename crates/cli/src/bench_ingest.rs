@@ -145,10 +145,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     let (load_devs, alarm_devs) = devices.split_at(a.devices);
-    // The messages: device i's k-th upload holds `readings_per_message` one-second samples.
+    // The messages: device i's k-th upload holds `readings_per_message` one-second samples,
+    // the newest a second ago (live readings: an hour already sealed would take late ones).
     let tag = format!("{:x}", std::process::id() as u64 * 1_000_003 + anjian_store::now_ms() as u64 % 1_000_000);
-    let base = anjian_store::now_ms() - 2 * 3_600_000;
     let r = a.readings_per_message;
+    let span_s = a.messages.div_ceil(a.devices) * r;
+    let base = anjian_store::now_ms() - (span_s as i64 + 1) * 1000;
     let mut bodies = Vec::with_capacity(a.messages);
     for m in 0..a.messages {
         let (id, secret) = &load_devs[m % load_devs.len()];

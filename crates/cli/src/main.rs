@@ -248,15 +248,15 @@ enum BenchCommand {
         database: Option<String>,
         #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
         mqtt: String,
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = at_least_one())]
         devices: usize,
-        #[arg(long, default_value_t = 4000)]
+        #[arg(long, default_value_t = 4000, value_parser = at_least_one())]
         messages: usize,
         /// Readings per message (a detector uploading its buffered one-second samples).
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = at_least_one())]
         readings_per_message: usize,
-        /// Red alarms timed in the latency phase.
-        #[arg(long, default_value_t = 200)]
+        /// Red alarms timed in the latency phase (at least 1: one of its devices probes the subscriber).
+        #[arg(long, default_value_t = 200, value_parser = at_least_one())]
         alarms: usize,
     },
     /// Standards-calculator throughput on one thread (GB 18218 with 20 substances, GB/T 50107
@@ -339,6 +339,11 @@ enum UserCommand {
 pub(crate) fn load_config(file: Option<&PathBuf>, listen: Option<String>, db: &DbArgs) -> anyhow::Result<Config> {
     let o = Overrides { listen, database: db.database.clone(), data_dir: db.data_dir.clone() };
     Config::load(file.map(|p| p.as_path()), &o)
+}
+
+/// A count argument of at least 1 (a bench with no devices, messages or alarms has nothing to measure).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 fn init_tracing(cfg: &Config) {

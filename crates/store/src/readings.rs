@@ -93,8 +93,9 @@ fn distinct(rows: &[Reading]) -> bool {
     keys.windows(2).all(|w| w[0] != w[1])
 }
 
-/// Minute and hour buckets.
-pub const STEPS: [(&str, i64); 2] = [("minute", 60_000), ("hour", 3_600_000)];
+pub const MINUTE_MS: i64 = 60_000;
+const ROLLUP_COLS: &str = "device_id, metric, step, bucket, n, sum_value, min_value, max_value, last_at, last_value";
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// The summary of one device × metric × step × bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -111,11 +112,16 @@ pub struct Rollup {
     pub last_value: f64,
 }
 
-/// The minute and hour rollups of `readings` (to be added to the stored ones).
-pub fn rollups_of(readings: &[Reading]) -> Vec<Rollup> {
+/// The rollups of `readings` to be added to the stored ones: the minute
+/// rollups of all, the hour rollups of those older than `sealed_before`
+/// (late readings of hours already sealed; the later hours are summed from
+/// their minutes by [`seal_hours`]).
+pub fn rollups_of(readings: &[Reading], sealed_before: i64) -> Vec<Rollup> {
     let mut m: std::collections::BTreeMap<(&str, &str, &str, i64), Rollup> = Default::default();
     for r in readings {
-        for (step, ms) in STEPS {
+        let steps: &[(&str, i64)] =
+            if r.at < sealed_before { &[("minute", MINUTE_MS), ("hour", HOUR_MS)] } else { &[("minute", MINUTE_MS)] };
+        for &(step, ms) in steps {
             let bucket = r.at.div_euclid(ms) * ms;
             let e = m.entry((&r.device_id, &r.metric, step, bucket)).or_insert_with(|| Rollup {
                 device_id: r.device_id.clone(),
@@ -140,6 +146,93 @@ pub fn rollups_of(readings: &[Reading]) -> Vec<Rollup> {
         }
     }
     m.into_values().collect()
+}
+
+/// Adds rollup rows to the stored ones of the same device, metric, step and bucket.
+const MERGE: &str = "ON CONFLICT (device_id, metric, step, bucket) DO UPDATE SET \
+    n = reading_rollups.n + excluded.n, \
+    sum_value = reading_rollups.sum_value + excluded.sum_value, \
+    min_value = CASE WHEN excluded.min_value < reading_rollups.min_value THEN excluded.min_value ELSE reading_rollups.min_value END, \
+    max_value = CASE WHEN excluded.max_value > reading_rollups.max_value THEN excluded.max_value ELSE reading_rollups.max_value END, \
+    last_value = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_value ELSE reading_rollups.last_value END, \
+    last_at = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_at ELSE reading_rollups.last_at END";
+
+/// The sealed hours' end (see [`seal_hours`]). With `lock`, under a share
+/// lock on PostgreSQL, which an ingest transaction holds until its commit
+/// so that the hours it writes minutes of cannot be sealed meanwhile (SQLite
+/// has one writer at a time).
+pub async fn sealed_before(c: &mut AnyConnection, lock: bool) -> Result<i64> {
+    let lock = if lock && c.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT sealed_before FROM rollup_seal WHERE id = 1{lock}")))
+        .fetch_one(c)
+        .await?)
+}
+
+/// Hour rows summed from minute rollups: `minutes` is the FROM item (and
+/// its conditions) naming the minute rows as `r`. Columns as [`Rollup`];
+/// an hour's last reading is its newest minute's.
+fn hours_from_minutes(minutes: &str) -> String {
+    format!(
+        "SELECT g.device_id, g.metric, 'hour' AS step, g.hb AS bucket, g.n, g.t AS sum_value, g.lo AS min_value, g.hi AS max_value, \
+         m.last_at, m.last_value FROM (\
+           SELECT r.device_id, r.metric, r.bucket - r.bucket % {HOUR_MS} AS hb, CAST(SUM(r.n) AS BIGINT) AS n, SUM(r.sum_value) AS t, \
+           MIN(r.min_value) AS lo, MAX(r.max_value) AS hi, MAX(r.bucket) AS lb \
+           FROM {minutes} GROUP BY r.device_id, r.metric, r.bucket - r.bucket % {HOUR_MS}) g \
+         JOIN reading_rollups m ON m.device_id = g.device_id AND m.metric = g.metric AND m.step = 'minute' AND m.bucket = g.lb"
+    )
+}
+
+/// Seals the hours before `until` (hour-aligned): under an exclusive lock
+/// on the seal (ingest batches still writing minutes of those hours commit
+/// first), sums every device's minute rollups of the hours from the last
+/// seal to `until` into hour rows (one index range per device and metric)
+/// and moves the seal on. Returns the hour rows written, or None when those
+/// hours were sealed already.
+pub async fn seal_hours(c: &mut AnyConnection, until: i64) -> Result<Option<u64>> {
+    let lock = if c.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
+    let from: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT sealed_before FROM rollup_seal WHERE id = 1{lock}")))
+            .fetch_one(&mut *c)
+            .await?;
+    if until <= from {
+        return Ok(None);
+    }
+    let devices: Vec<(String, String)> = sqlx::query_as("SELECT id, metrics FROM devices").fetch_all(&mut *c).await?;
+    let pairs: Vec<Pair> =
+        devices.iter().flat_map(|(d, m)| metric_names(m).into_iter().map(move |m| Pair { d: d.as_str(), m })).collect();
+    let mut n = 0;
+    if !pairs.is_empty() {
+        let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
+        let minutes = format!(
+            "(SELECT {} AS d, {} AS m FROM {src}) dm JOIN reading_rollups r ON r.device_id = dm.d AND r.metric = dm.m \
+             AND r.step = 'minute' AND r.bucket >= $2 AND r.bucket < $3",
+            cols[0], cols[1]
+        );
+        let sql = format!(
+            "INSERT INTO reading_rollups ({ROLLUP_COLS}) SELECT {ROLLUP_COLS} FROM ({}) h WHERE true {MERGE}",
+            hours_from_minutes(&minutes)
+        );
+        let json = serde_json::to_string(&pairs).unwrap_or_default();
+        n = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(json).bind(from).bind(until).execute(&mut *c).await?.rows_affected();
+    }
+    sqlx::query("UPDATE rollup_seal SET sealed_before = $1 WHERE id = 1").bind(until).execute(&mut *c).await?;
+    Ok(Some(n))
+}
+
+/// A device and one of its metrics, as a JSON row source (`d`, `m`).
+#[derive(Serialize)]
+struct Pair<'a> {
+    d: &'a str,
+    m: String,
+}
+
+/// The metric names of a device's `metrics` JSON (`[{name, unit}]`).
+fn metric_names(metrics: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<serde_json::Value>>(metrics)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.get("name").and_then(|n| n.as_str()).map(String::from))
+        .collect()
 }
 
 /// Adds rollups to the stored ones (one statement).
@@ -173,13 +266,7 @@ pub async fn add_rollups(c: &mut AnyConnection, rows: &[Rollup]) -> Result<()> {
     let sql = format!(
         "INSERT INTO reading_rollups (device_id, metric, step, bucket, n, sum_value, min_value, max_value, last_at, last_value) \
          SELECT {} FROM {from} WHERE true \
-         ON CONFLICT (device_id, metric, step, bucket) DO UPDATE SET \
-         n = reading_rollups.n + excluded.n, \
-         sum_value = reading_rollups.sum_value + excluded.sum_value, \
-         min_value = CASE WHEN excluded.min_value < reading_rollups.min_value THEN excluded.min_value ELSE reading_rollups.min_value END, \
-         max_value = CASE WHEN excluded.max_value > reading_rollups.max_value THEN excluded.max_value ELSE reading_rollups.max_value END, \
-         last_value = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_value ELSE reading_rollups.last_value END, \
-         last_at = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_at ELSE reading_rollups.last_at END",
+         {MERGE}",
         e.join(", ")
     );
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(serde_json::Value::Array(json).to_string()).execute(c).await?;
@@ -302,7 +389,10 @@ pub async fn raw_series(
     crate::monitoring::readings(c, device_id, metric, from, to, limit).await
 }
 
-/// A device's rollups of a metric at a step whose buckets start in `[from, to)`.
+/// A device's rollups of a metric at a step ("minute" or "hour") whose
+/// buckets start in `[from, to)`. Hours before the seal are stored rows;
+/// the later ones are summed from their minutes, in the same statement (one
+/// seal and the rows of one moment).
 pub async fn rollup_series(
     c: &mut AnyConnection,
     device_id: &str,
@@ -312,17 +402,29 @@ pub async fn rollup_series(
     to: i64,
     limit: i64,
 ) -> Result<Vec<Rollup>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT device_id, metric, step, bucket, n, sum_value, min_value, max_value, last_at, last_value FROM reading_rollups \
-         WHERE device_id = $1 AND metric = $2 AND step = $3 AND bucket >= $4 AND bucket < $5 ORDER BY bucket LIMIT {limit}"
-    )))
-    .bind(device_id)
-    .bind(metric)
-    .bind(step)
-    .bind(from)
-    .bind(to)
-    .fetch_all(c)
-    .await?)
+    let sql = if step == "hour" {
+        let minutes = "reading_rollups r WHERE r.device_id = $1 AND r.metric = $2 AND r.step = 'minute' \
+            AND r.bucket >= $3 AND r.bucket < $5 AND r.bucket >= (SELECT sealed_before FROM rollup_seal WHERE id = 1)";
+        format!(
+            "SELECT {ROLLUP_COLS} FROM (\
+               SELECT {ROLLUP_COLS} FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'hour' \
+               AND bucket >= $3 AND bucket < $4 AND bucket < (SELECT sealed_before FROM rollup_seal WHERE id = 1) \
+               UNION ALL {}) x ORDER BY bucket LIMIT {limit}",
+            hours_from_minutes(minutes)
+        )
+    } else {
+        format!(
+            "SELECT {ROLLUP_COLS} FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' \
+             AND bucket >= $3 AND bucket < $4 ORDER BY bucket LIMIT {limit}"
+        )
+    };
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(device_id).bind(metric).bind(from).bind(to);
+    if step != "hour" {
+        return Ok(q.fetch_all(c).await?);
+    }
+    // The minutes of the hours starting before `to` end before `to` rounded up to the hour.
+    let minutes_before = to.div_euclid(HOUR_MS) * HOUR_MS + if to.rem_euclid(HOUR_MS) == 0 { 0 } else { HOUR_MS };
+    Ok(q.bind(minutes_before).fetch_all(c).await?)
 }
 
 /// One device's latest value of one metric (metric and value are None for
@@ -345,7 +447,7 @@ pub struct LatestRow {
 
 /// The latest value of every metric of the devices the scope may see under
 /// a region prefix (a page of devices, by region and name): from the newest
-/// hour rollup, whose last value is the latest reading. Returns the rows and
+/// minute rollup, whose last value is the latest reading. Returns the rows and
 /// the number of devices. Retired devices are left out.
 pub async fn latest_values(
     c: &mut AnyConnection,
@@ -364,15 +466,48 @@ pub async fn latest_values(
         .bind_scalar(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM devices{w}"))))
         .fetch_one(&mut *c)
         .await?;
-    let sql = format!(
-        "SELECT d.id AS device_id, d.name, d.device_type, d.enterprise_id, d.region_code, d.interval_s, d.last_seen_at, d.metrics, \
-         r.metric, r.last_at AS at, r.last_value AS value \
-         FROM (SELECT id, name, device_type, enterprise_id, region_code, interval_s, last_seen_at, metrics FROM devices{w} \
-               ORDER BY region_code, name, id{}) d \
-         LEFT JOIN reading_rollups r ON r.device_id = d.id AND r.step = 'hour' AND r.bucket = \
-           (SELECT MAX(r2.bucket) FROM reading_rollups r2 WHERE r2.device_id = d.id AND r2.metric = r.metric AND r2.step = 'hour') \
-         ORDER BY d.region_code, d.name, d.id, r.metric",
-        page.sql()
-    );
-    Ok((f.bind_as(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&mut *c).await?, total))
+    let devices: Vec<LatestRow> = f
+        .bind_as(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id AS device_id, name, device_type, enterprise_id, region_code, interval_s, last_seen_at, metrics, \
+             CAST(NULL AS TEXT) AS metric, CAST(NULL AS BIGINT) AS at, CAST(NULL AS DOUBLE PRECISION) AS value \
+             FROM devices{w} ORDER BY region_code, name, id{}",
+            page.sql()
+        ))))
+        .fetch_all(&mut *c)
+        .await?;
+    // The newest minute rollup of each device's metric: one backward step
+    // along the primary key per pair.
+    let pairs: Vec<Pair> = devices
+        .iter()
+        .flat_map(|d| metric_names(&d.metrics).into_iter().map(move |m| Pair { d: d.device_id.as_str(), m }))
+        .collect();
+    let mut latest: std::collections::HashMap<String, Vec<(String, i64, f64)>> = Default::default();
+    if !pairs.is_empty() {
+        let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
+        let sql = format!(
+            "SELECT dm.d, dm.m, r.last_at, r.last_value FROM (SELECT {} AS d, {} AS m FROM {src}) dm \
+             JOIN reading_rollups r ON r.device_id = dm.d AND r.metric = dm.m AND r.step = 'minute' AND r.bucket = \
+               (SELECT MAX(r2.bucket) FROM reading_rollups r2 WHERE r2.device_id = dm.d AND r2.metric = dm.m AND r2.step = 'minute')",
+            cols[0], cols[1]
+        );
+        let json = serde_json::to_string(&pairs).unwrap_or_default();
+        let rows: Vec<(String, String, i64, f64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json).fetch_all(&mut *c).await?;
+        for (d, m, at, v) in rows {
+            latest.entry(d).or_default().push((m, at, v));
+        }
+    }
+    let mut out = Vec::with_capacity(pairs.len().max(devices.len()));
+    for d in devices {
+        let mut mine = latest.remove(&d.device_id).unwrap_or_default();
+        mine.sort_by(|a, b| a.0.cmp(&b.0));
+        if mine.is_empty() {
+            out.push(d);
+            continue;
+        }
+        for (m, at, v) in mine {
+            out.push(LatestRow { metric: Some(m), at: Some(at), value: Some(v), ..d.clone() });
+        }
+    }
+    Ok((out, total))
 }

@@ -252,6 +252,82 @@ both_backends! {
 }
 
 both_backends! {
+    async fn hour_rollups_are_sealed_from_minutes_and_a_late_reading_reaches_both(b: Backend) {
+        const H: i64 = 3_600_000;
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret) = e.gauge(&officer).await;
+        // The hours from three hours ago on are not sealed yet; one reading falls before them.
+        let t0 = now() / H * H - 3 * H;
+        {
+            let mut tx = e.app.db.begin().await.unwrap();
+            sqlx::query("UPDATE rollup_seal SET sealed_before = $1").bind(t0).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let mut at: Vec<i64> = vec![t0 - 30 * 60_000];
+        at.extend((0..).map(|k| t0 + k * 7 * 60_000 + (k % 5) * 1_000).take_while(|t| *t < now() - 60_000));
+        let value = |t: i64| ((t / 60_000) % 17) as f64 * 0.01;
+        let readings: Vec<Value> = at.iter().map(|t| json!({"ts": t, "values": {"rainfall_mm": value(*t)}})).collect();
+        assert_eq!(e.ingest(&id, &secret, readings).await["accepted"].as_u64(), Some(at.len() as u64));
+        // What every hour must show: count, sum, min, max and last, from the readings themselves.
+        let expect = |at: &[i64]| {
+            let mut m: std::collections::BTreeMap<i64, (i64, f64, f64, f64, f64)> = Default::default();
+            for t in at {
+                let (v, e) = (value(*t), m.entry(t / H * H).or_insert((0, 0.0, f64::MAX, f64::MIN, 0.0)));
+                *e = (e.0 + 1, e.1 + v, e.2.min(v), e.3.max(v), v);
+            }
+            m.into_iter().collect::<Vec<_>>()
+        };
+        let hours = |v: &Value| -> Vec<(i64, (i64, f64, f64, f64, f64))> {
+            v["points"].as_array().unwrap().iter().map(|p| {
+                let n = p["count"].as_i64().unwrap();
+                (p["at"].as_i64().unwrap(), (n, p["value"].as_f64().unwrap() * n as f64, p["min"].as_f64().unwrap(),
+                    p["max"].as_f64().unwrap(), p["last"].as_f64().unwrap()))
+            }).collect()
+        };
+        let same = |a: &[(i64, (i64, f64, f64, f64, f64))], b: &[(i64, (i64, f64, f64, f64, f64))]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1.0 == y.1.0
+                && [(x.1.1, y.1.1), (x.1.2, y.1.2), (x.1.3, y.1.3), (x.1.4, y.1.4)].iter().all(|(p, q)| (p - q).abs() < 1e-9))
+        };
+        let url = format!("/api/v1/devices/{id}/series?metric=rainfall_mm&step=hour&from={}&to={}", t0 - H, now() + 60_000);
+        let stored_hours = || async {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar::<_, i64>("SELECT bucket FROM reading_rollups WHERE device_id = $1 AND step = 'hour' ORDER BY bucket")
+                .bind(&id).fetch_all(&mut *c).await.unwrap()
+        };
+        // Before the seal: the hour before it is a stored row, the later hours are summed from minutes.
+        let (s, v) = e.call(Method::GET, &url, Some(&officer), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(same(&hours(&v), &expect(&at)), "{v}\n{:?}", expect(&at));
+        assert_eq!(stored_hours().await, vec![t0 - H]);
+        // The seal writes the past hours' rows (not the current one) and moves on; a second one has nothing to do.
+        let until = (now() - 2 * 60_000) / H * H;
+        let n = anjian_app::monitoring::seal_hours(&e.app, now()).await.unwrap();
+        assert_eq!(n, Some(((until - t0) / H) as u64));
+        assert_eq!(anjian_app::monitoring::seal_hours(&e.app, now()).await.unwrap(), None);
+        assert_eq!(stored_hours().await, std::iter::once(t0 - H).chain((t0..until).step_by(H as usize)).collect::<Vec<_>>());
+        let (_, v) = e.call(Method::GET, &url, Some(&officer), None).await;
+        assert!(same(&hours(&v), &expect(&at)), "{v}");
+        // A late reading for a sealed hour goes to its minute and to its hour row.
+        let late = t0 + 60_000 + 500;
+        assert_eq!(e.ingest(&id, &secret, vec![json!({"ts": late, "values": {"rainfall_mm": value(late)}})]).await["accepted"], 1);
+        at.push(late);
+        at.sort();
+        let (_, v) = e.call(Method::GET, &url, Some(&officer), None).await;
+        assert!(same(&hours(&v), &expect(&at)), "{v}");
+        // Hours are cut at the window's edges: a window inside the first sealed hour shows that hour only.
+        let (_, v) = e.call(Method::GET, &format!("/api/v1/devices/{id}/series?metric=rainfall_mm&step=hour&from={}&to={}", t0, t0 + 1), Some(&officer), None).await;
+        assert_eq!(hours(&v).iter().map(|h| h.0).collect::<Vec<_>>(), vec![t0], "{v}");
+        // The latest value is the newest reading.
+        let (_, latest) = e.call(Method::GET, "/api/v1/monitoring/latest", Some(&officer), None).await;
+        let mine = latest["items"].as_array().unwrap().iter().find(|d| d["device_id"] == id.as_str()).unwrap().clone();
+        let newest = *at.iter().max().unwrap();
+        assert_eq!((mine["values"][0]["at_ms"].as_i64(), mine["values"][0]["value"].as_f64()), (Some(newest), Some(value(newest))), "{mine}");
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
     async fn a_silent_device_raises_one_offline_alarm_and_its_next_reading_clears_it(b: Backend) {
         let e = Env::new(b).await;
         let officer = e.login("district01").await;
