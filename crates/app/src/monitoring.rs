@@ -661,11 +661,11 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 }
 
 /// A device as the ingest path needs it: the row, its secret in clear and
-/// its metric names. An entry is good while the device's revision is the
-/// cached row's: every change of a device (edit, retire, new secret) moves
-/// the revision, and each ingest compares them first (one query), so a
-/// change made through any process is seen at the next batch; the process
-/// that made it also drops its entry.
+/// its metric names. The entries are good while the device-change counter
+/// is the one they were read at: every change of a device or its rules
+/// (edit, retire, new secret, rule change) moves it, and each ingest reads
+/// it first (one row), so a change made through any process is seen at the
+/// next batch; the process that made it also drops its entry.
 pub struct CachedDevice {
     pub device: Device,
     secret: String,
@@ -689,26 +689,42 @@ fn last_seen_step_ms(d: &Device) -> i64 {
 /// change).
 const RULE_STATE_REFRESH_MS: i64 = 30_000;
 
-/// Devices seen by the ingest path, by id (saves a query and a decryption
-/// per batch).
+/// Devices seen by the ingest path, by id, with the device-change count
+/// they were read at (saves two queries, one of a row per device, and a
+/// decryption per device per batch).
 #[derive(Default, Clone)]
-pub struct DeviceCache(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<CachedDevice>>>>,
-);
+pub struct DeviceCache(std::sync::Arc<std::sync::Mutex<CacheEntries>>);
+
+#[derive(Default)]
+struct CacheEntries {
+    /// The device-change count the entries were read at (None: never read).
+    changes: Option<i64>,
+    devices: std::collections::HashMap<String, std::sync::Arc<CachedDevice>>,
+}
 
 impl DeviceCache {
     fn get(&self, id: &str) -> Option<std::sync::Arc<CachedDevice>> {
-        self.0.lock().ok()?.get(id).cloned()
+        self.0.lock().ok()?.devices.get(id).cloned()
     }
     fn put(&self, d: CachedDevice) {
         if let Ok(mut m) = self.0.lock() {
-            m.insert(d.device.id.clone(), std::sync::Arc::new(d));
+            m.devices.insert(d.device.id.clone(), std::sync::Arc::new(d));
+        }
+    }
+    /// Drops every entry when the device-change count has moved since they
+    /// were read (a device changed in some process).
+    fn at_changes(&self, n: i64) {
+        if let Ok(mut m) = self.0.lock()
+            && m.changes != Some(n)
+        {
+            m.devices.clear();
+            m.changes = Some(n);
         }
     }
     /// Drops a device's entry (after a change to the device).
     pub fn forget(&self, id: &str) {
         if let Ok(mut m) = self.0.lock() {
-            m.remove(id);
+            m.devices.remove(id);
         }
     }
 }
@@ -729,27 +745,15 @@ pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
 pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let now = now_ms();
-    // Devices: their revisions in one query; from the cache those whose
-    // revision it holds, the rest in one more query.
+    // Devices: from the cache while no device has changed since it was read
+    // (the change counter, one row), the rest in one query.
     let ids: Vec<&str> = {
         let mut seen = std::collections::HashSet::new();
         batches.iter().map(|b| b.device_id.as_str()).filter(|id| seen.insert(*id)).collect()
     };
     let mut c = app.db.read().await?;
-    let revisions: std::collections::HashMap<String, i64> =
-        anjian_store::readings::device_revisions(&mut c, &ids).await?.into_iter().collect();
-    let missing: Vec<&str> = ids
-        .iter()
-        .copied()
-        .filter(|id| match (revisions.get(*id), app.device_cache.get(id)) {
-            (None, _) => {
-                app.device_cache.forget(id);
-                false
-            }
-            (Some(rev), Some(d)) => d.device.revision != *rev,
-            (Some(_), None) => true,
-        })
-        .collect();
+    app.device_cache.at_changes(monitoring::device_changes(&mut c).await?);
+    let missing: Vec<&str> = ids.iter().copied().filter(|id| app.device_cache.get(id).is_none()).collect();
     if !missing.is_empty() {
         for d in anjian_store::readings::devices_by_id(&mut c, &missing).await? {
             let secret = app.secrets.decrypt(&d.secret_enc)?;

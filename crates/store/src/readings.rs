@@ -305,16 +305,6 @@ pub async fn devices_by_id(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec<De
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_all(c).await?)
 }
 
-/// (id, revision) of the devices with these ids that exist.
-pub async fn device_revisions(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec<(String, i64)>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let (e, from) = json_source(c, 1, &[("d", "text")]);
-    let sql = format!("SELECT id, revision FROM devices WHERE id IN (SELECT {} FROM {from})", e[0]);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_all(c).await?)
-}
-
 /// The time of a device's newest stored reading of one metric (a backward
 /// scan of the primary key).
 pub async fn last_reading_at(c: &mut AnyConnection, device_id: &str, metric: &str) -> Result<Option<i64>> {
@@ -342,19 +332,43 @@ pub async fn share_lock_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<(
 }
 
 /// The rules of these devices that are still active (a retired device's
-/// rules are not evaluated), each device's in creation order.
+/// rules are not evaluated), each device's in creation order. They come as
+/// one JSON array in one row: a row per rule cost about 10 µs each through
+/// the SQLite driver, a tenth of a batch of one-reading messages.
 pub async fn rules_of_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec<DeviceRule>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let (e, from) = json_source(c, 1, &[("d", "text")]);
+    let agg = if c.backend_name() == "PostgreSQL" {
+        "CAST(COALESCE(json_agg(json_build_array(id, device_id, name, template_key, rule, state, enabled, created_at, updated_at)), '[]') AS TEXT)"
+    } else {
+        "json_group_array(json_array(id, device_id, name, template_key, rule, state, enabled, created_at, updated_at))"
+    };
     let sql = format!(
-        "SELECT {} FROM device_rules WHERE device_id IN (SELECT {} FROM {from}) \
-         AND device_id IN (SELECT id FROM devices WHERE status = 'active') ORDER BY device_id, created_at, id",
-        crate::monitoring::RULE_COLS,
+        "SELECT {agg} FROM device_rules WHERE device_id IN (SELECT {} FROM {from}) \
+         AND device_id IN (SELECT id FROM devices WHERE status = 'active')",
         e[0]
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_all(c).await?)
+    let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_one(c).await?;
+    type Row = (String, String, String, Option<String>, String, String, i64, i64, i64);
+    let rows: Vec<Row> = serde_json::from_str(&json).map_err(|e| crate::StoreError::Corrupt(format!("device rules: {e}")))?;
+    let mut rules: Vec<DeviceRule> = rows
+        .into_iter()
+        .map(|(id, device_id, name, template_key, rule, state, enabled, created_at, updated_at)| DeviceRule {
+            id,
+            device_id,
+            name,
+            template_key,
+            rule,
+            state,
+            enabled,
+            created_at,
+            updated_at,
+        })
+        .collect();
+    rules.sort_by(|a, b| (&a.device_id, a.created_at, &a.id).cmp(&(&b.device_id, b.created_at, &b.id)));
+    Ok(rules)
 }
 
 /// Saves many rules' running state in one statement: (rule id, state JSON).
