@@ -93,9 +93,11 @@ fn distinct(rows: &[Reading]) -> bool {
     keys.windows(2).all(|w| w[0] != w[1])
 }
 
+/// The rollup steps' lengths (buckets start at multiples of them, UTC).
 pub const MINUTE_MS: i64 = 60_000;
-const ROLLUP_COLS: &str = "device_id, metric, step, bucket, n, sum_value, min_value, max_value, last_at, last_value";
 pub const HOUR_MS: i64 = 3_600_000;
+
+const ROLLUP_COLS: &str = "device_id, metric, step, bucket, n, sum_value, min_value, max_value, last_at, last_value";
 
 /// The summary of one device × metric × step × bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -213,7 +215,13 @@ pub async fn seal_hours(c: &mut AnyConnection, until: i64) -> Result<Option<u64>
             hours_from_minutes(&minutes)
         );
         let json = serde_json::to_string(&pairs).unwrap_or_default();
-        n = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(json).bind(from).bind(until).execute(&mut *c).await?.rows_affected();
+        n = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(json)
+            .bind(from)
+            .bind(until)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
     }
     sqlx::query("UPDATE rollup_seal SET sealed_before = $1 WHERE id = 1").bind(until).execute(&mut *c).await?;
     Ok(Some(n))
@@ -263,12 +271,8 @@ pub async fn add_rollups(c: &mut AnyConnection, rows: &[Rollup]) -> Result<()> {
             ("lv", "float8"),
         ],
     );
-    let sql = format!(
-        "INSERT INTO reading_rollups (device_id, metric, step, bucket, n, sum_value, min_value, max_value, last_at, last_value) \
-         SELECT {} FROM {from} WHERE true \
-         {MERGE}",
-        e.join(", ")
-    );
+    let sql =
+        format!("INSERT INTO reading_rollups ({ROLLUP_COLS}) SELECT {} FROM {from} WHERE true {MERGE}", e.join(", "));
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(serde_json::Value::Array(json).to_string()).execute(c).await?;
     Ok(())
 }
@@ -352,7 +356,8 @@ pub async fn rules_of_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec
     );
     let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_one(c).await?;
     type Row = (String, String, String, Option<String>, String, String, i64, i64, i64);
-    let rows: Vec<Row> = serde_json::from_str(&json).map_err(|e| crate::StoreError::Corrupt(format!("device rules: {e}")))?;
+    let rows: Vec<Row> =
+        serde_json::from_str(&json).map_err(|e| crate::StoreError::Corrupt(format!("device rules: {e}")))?;
     let mut rules: Vec<DeviceRule> = rows
         .into_iter()
         .map(|(id, device_id, name, template_key, rule, state, enabled, created_at, updated_at)| DeviceRule {

@@ -269,8 +269,9 @@ both_backends! {
         let value = |t: i64| ((t / 60_000) % 17) as f64 * 0.01;
         let readings: Vec<Value> = at.iter().map(|t| json!({"ts": t, "values": {"rainfall_mm": value(*t)}})).collect();
         assert_eq!(e.ingest(&id, &secret, readings).await["accepted"].as_u64(), Some(at.len() as u64));
-        // What every hour must show: count, sum, min, max and last, from the readings themselves.
-        let expect = |at: &[i64]| {
+        // What every hour must show: (start, (count, sum, min, max, last)), from the readings themselves.
+        type Hour = (i64, (i64, f64, f64, f64, f64));
+        let expect = |at: &[i64]| -> Vec<Hour> {
             let mut m: std::collections::BTreeMap<i64, (i64, f64, f64, f64, f64)> = Default::default();
             for t in at {
                 let (v, e) = (value(*t), m.entry(t / H * H).or_insert((0, 0.0, f64::MAX, f64::MIN, 0.0)));
@@ -278,14 +279,14 @@ both_backends! {
             }
             m.into_iter().collect::<Vec<_>>()
         };
-        let hours = |v: &Value| -> Vec<(i64, (i64, f64, f64, f64, f64))> {
+        let hours = |v: &Value| -> Vec<Hour> {
             v["points"].as_array().unwrap().iter().map(|p| {
                 let n = p["count"].as_i64().unwrap();
                 (p["at"].as_i64().unwrap(), (n, p["value"].as_f64().unwrap() * n as f64, p["min"].as_f64().unwrap(),
                     p["max"].as_f64().unwrap(), p["last"].as_f64().unwrap()))
             }).collect()
         };
-        let same = |a: &[(i64, (i64, f64, f64, f64, f64))], b: &[(i64, (i64, f64, f64, f64, f64))]| {
+        let same = |a: &[Hour], b: &[Hour]| {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1.0 == y.1.0
                 && [(x.1.1, y.1.1), (x.1.2, y.1.2), (x.1.3, y.1.3), (x.1.4, y.1.4)].iter().all(|(p, q)| (p - q).abs() < 1e-9))
         };
