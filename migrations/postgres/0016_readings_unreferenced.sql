@@ -5,7 +5,6 @@
 -- from 94,447–103,067 to 133,279–140,863 readings/s). Nothing is lost:
 -- devices are never deleted (they are retired and keep their history), and
 -- the only writer of these tables, the ingest path, stores readings only for
--- a device it has looked up in `devices` and share-locked in the same
--- transaction.
+-- a device it has looked up in `devices` in the same transaction.
 ALTER TABLE readings DROP CONSTRAINT IF EXISTS readings_device_id_fkey;
 ALTER TABLE reading_rollups DROP CONSTRAINT IF EXISTS reading_rollups_device_id_fkey;

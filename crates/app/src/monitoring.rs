@@ -745,17 +745,21 @@ pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
 pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let now = now_ms();
-    // Devices: from the cache while no device has changed since it was read
-    // (the change counter, one row), the rest in one query.
+    // The batch's transaction starts with a share lock on the device-change
+    // counter and the hour seal (one row each, one statement): no device or
+    // rule changes and no hour is sealed until it commits, and a change in
+    // progress is waited for. Devices then come from the cache while the
+    // counter has not moved since it was read, the rest in one query.
     let ids: Vec<&str> = {
         let mut seen = std::collections::HashSet::new();
         batches.iter().map(|b| b.device_id.as_str()).filter(|id| seen.insert(*id)).collect()
     };
-    let mut c = app.db.read().await?;
-    app.device_cache.at_changes(monitoring::device_changes(&mut c).await?);
+    let mut tx = app.db.begin().await?;
+    let (changes, sealed_before) = anjian_store::readings::batch_locks(&mut tx).await?;
+    app.device_cache.at_changes(changes);
     let missing: Vec<&str> = ids.iter().copied().filter(|id| app.device_cache.get(id).is_none()).collect();
     if !missing.is_empty() {
-        for d in anjian_store::readings::devices_by_id(&mut c, &missing).await? {
+        for d in anjian_store::readings::devices_by_id(&mut tx, &missing).await? {
             let secret = app.secrets.decrypt(&d.secret_enc)?;
             let metrics = metric_specs(&d);
             app.device_cache.put(CachedDevice {
@@ -766,7 +770,6 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
             });
         }
     }
-    drop(c);
     let mut good: Vec<Reading> = Vec::new();
     let mut devices: BTreeMap<String, std::sync::Arc<CachedDevice>> = BTreeMap::new();
     for b in batches {
@@ -823,11 +826,9 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
     if good.is_empty() {
         return Ok(report);
     }
-    let mut tx = app.db.begin().await?;
     let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now).await?;
     report.accepted = new.len() as u64;
     report.duplicates = good.len() as u64 - report.accepted;
-    let sealed_before = anjian_store::readings::sealed_before(&mut tx, true).await?;
     anjian_store::readings::add_rollups(&mut tx, &anjian_store::readings::rollups_of(&new, sealed_before)).await?;
     let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
     for r in &good {
@@ -844,10 +845,7 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
         })
         .cloned()
         .collect();
-    // Every device of the batch is locked, whether or not its last-seen moves
-    // (an UPDATE that matches no row, as for late readings, takes no lock).
     let ids: Vec<&str> = seen.iter().map(|(d, _)| d.as_str()).collect();
-    anjian_store::readings::share_lock_devices(&mut tx, &ids).await?;
     anjian_store::readings::touch_devices(&mut tx, &touch).await?;
     // Rules see each device's new readings in time order.
     new.sort_by(|a, b| (&a.device_id, a.at, &a.metric).cmp(&(&b.device_id, b.at, &b.metric)));
@@ -978,7 +976,7 @@ pub async fn seal_hours(app: &App, now: i64) -> Result<Option<u64>> {
     use anjian_store::readings::HOUR_MS;
     let until = (now - SEAL_LAG_MS).div_euclid(HOUR_MS) * HOUR_MS;
     let mut c = app.db.read().await?;
-    let sealed = anjian_store::readings::sealed_before(&mut c, false).await?;
+    let sealed = anjian_store::readings::sealed_before(&mut c).await?;
     drop(c);
     if until <= sealed {
         return Ok(None);

@@ -64,24 +64,18 @@ pub async fn insert_device(c: &mut AnyConnection, d: &Device) -> Result<()> {
     Ok(())
 }
 
-/// Bumps the device's revision, taking its row lock for the rest of the
-/// transaction: a change to a device or to its rules calls this first, so
-/// that it waits for an ingest transaction that has touched the device (and
-/// an ingest waits for it). It moves the device-change counter first (see
-/// [`device_changes`]; always the first lock such a transaction takes), so
-/// every process's device cache sees the change at its next batch. False
-/// when there is no such device.
+/// Moves the device-change counter and the device's revision, taking both
+/// rows' locks for the rest of the transaction: a change to a device or to
+/// its rules calls this first. The counter's lock waits for the ingest
+/// transactions in progress, which share-lock it (`readings::batch_locks`),
+/// and keeps new ones waiting until the change commits; a moved counter
+/// makes every process drop its device cache at its next batch. The counter
+/// is always the first lock such a transaction takes. False when there is
+/// no such device.
 pub async fn lock_device(c: &mut AnyConnection, id: &str) -> Result<bool> {
     sqlx::query("UPDATE device_changes SET n = n + 1 WHERE id = 1").execute(&mut *c).await?;
     let r = sqlx::query("UPDATE devices SET revision = revision + 1 WHERE id = $1").bind(id).execute(c).await?;
     Ok(r.rows_affected() > 0)
-}
-
-/// The device-change counter: it moves with every [`lock_device`], so a
-/// process whose cached devices were read at the same count has them as
-/// stored.
-pub async fn device_changes(c: &mut AnyConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT n FROM device_changes WHERE id = 1").fetch_one(c).await?)
 }
 
 /// Writes a device's editable fields, secret and status (not its revision,

@@ -159,15 +159,25 @@ const MERGE: &str = "ON CONFLICT (device_id, metric, step, bucket) DO UPDATE SET
     last_value = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_value ELSE reading_rollups.last_value END, \
     last_at = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_at ELSE reading_rollups.last_at END";
 
-/// The sealed hours' end (see [`seal_hours`]). With `lock`, under a share
-/// lock on PostgreSQL, which an ingest transaction holds until its commit
-/// so that the hours it writes minutes of cannot be sealed meanwhile (SQLite
-/// has one writer at a time).
-pub async fn sealed_before(c: &mut AnyConnection, lock: bool) -> Result<i64> {
-    let lock = if lock && c.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT sealed_before FROM rollup_seal WHERE id = 1{lock}")))
-        .fetch_one(c)
-        .await?)
+/// The sealed hours' end (see [`seal_hours`]).
+pub async fn sealed_before(c: &mut AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT sealed_before FROM rollup_seal WHERE id = 1").fetch_one(c).await?)
+}
+
+/// The first statement of an ingest transaction: the device-change count
+/// (see `monitoring::lock_device`) and the sealed hours' end, under a share
+/// lock on both rows on PostgreSQL (SQLite has one writer at a time). Held
+/// to the commit, it keeps every change of a device or its rules and every
+/// seal of an hour out of the batch's way: the batch's cached devices are
+/// exact, its rules' state cannot be overwritten by a change (nor overwrite
+/// one), and the hours it writes minutes of stay unsealed.
+pub async fn batch_locks(c: &mut AnyConnection) -> Result<(i64, i64)> {
+    let lock = if c.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT d.n, s.sealed_before FROM device_changes d, rollup_seal s WHERE d.id = 1 AND s.id = 1{lock}"
+    )))
+    .fetch_one(c)
+    .await?)
 }
 
 /// Hour rows summed from minute rollups: `minutes` is the FROM item (and
@@ -317,22 +327,6 @@ pub async fn last_reading_at(c: &mut AnyConnection, device_id: &str, metric: &st
         .bind(metric)
         .fetch_one(c)
         .await?)
-}
-
-/// Takes a share lock on these devices' rows (PostgreSQL; SQLite has one
-/// writer at a time). A change to a device or its rules takes the row's
-/// exclusive lock first (`monitoring::lock_device`), so an ingest holding
-/// the share lock reads and saves rule state the change cannot overwrite
-/// or be overwritten by (the last-seen update alone gave it only to the
-/// devices whose row it changed).
-pub async fn share_lock_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<()> {
-    if ids.is_empty() || c.backend_name() != "PostgreSQL" {
-        return Ok(());
-    }
-    let (e, from) = json_source(c, 1, &[("d", "text")]);
-    let sql = format!("SELECT id FROM devices WHERE id IN (SELECT {} FROM {from}) ORDER BY id FOR SHARE", e[0]);
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).execute(c).await?;
-    Ok(())
 }
 
 /// The rules of these devices that are still active (a retired device's

@@ -523,6 +523,40 @@ both_backends! {
 }
 
 both_backends! {
+    async fn ingest_and_device_changes_at_the_same_time_all_succeed(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret, rid) = e.gas(&officer, json!({"yellow": 25.0, "red": 50.0})).await;
+        let t0 = now() - 600_000;
+        // Batches that raise and clear alarms, while the rule is edited and the device renamed:
+        // each side waits for the other (the device-change counter), none fails.
+        let ingest = async {
+            for k in 0..40i64 {
+                let v = if (k / 5) % 2 == 0 { 10.0 } else { 80.0 };
+                let r = e.ingest(&id, &secret, vec![json!({"ts": t0 + k * 1000, "values": {"lel_percent": v}})]).await;
+                assert_eq!(r["accepted"], 1, "{k}: {r}");
+            }
+        };
+        let changes = async {
+            for k in 0..20 {
+                let (s, v) = e.call(Method::PUT, &format!("/api/v1/devices/{id}/rules/{rid}"), Some(&officer),
+                    Some(json!({"rule": gas_rule(json!({"yellow": 20.0 + k as f64, "red": 50.0}))}))).await;
+                assert_eq!(s, StatusCode::OK, "{k}: {v}");
+                let (s, v) = e.call(Method::PATCH, &format!("/api/v1/devices/{id}"), Some(&officer),
+                    Some(json!({"name": format!("3号车间气体探头-{k}")}))).await;
+                assert_eq!(s, StatusCode::OK, "{k}: {v}");
+            }
+        };
+        tokio::join!(ingest, changes);
+        let (_, raw) = e.call(Method::GET, &format!("/api/v1/devices/{id}/series?metric=lel_percent&step=raw&from={}", t0 - 1), Some(&officer), None).await;
+        assert_eq!(raw["points"].as_array().unwrap().len(), 40, "{raw}");
+        let (_, rules) = e.call(Method::GET, &format!("/api/v1/devices/{id}/rules"), Some(&officer), None).await;
+        assert_eq!(rules[0]["rule"]["thresholds"]["yellow"], 39.0, "{rules}");
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
     async fn a_turned_off_rule_raises_nothing_and_the_readings_are_still_stored(b: Backend) {
         let e = Env::new(b).await;
         let officer = e.login("district01").await;
