@@ -824,6 +824,7 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
         devices.insert(d.device.id.clone(), d);
     }
     if good.is_empty() {
+        tx.rollback().await?;
         return Ok(report);
     }
     let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now).await?;
