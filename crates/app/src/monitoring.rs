@@ -1001,22 +1001,48 @@ pub async fn prune_readings(app: &App, now: i64, retention_days: u32) -> Result<
     Ok(n)
 }
 
+/// Deletes minute rollups older than `retention_days` whose hour is sealed
+/// (the hour rows stay, forever).
+pub async fn prune_minute_rollups(app: &App, now: i64, retention_days: u32) -> Result<u64> {
+    let before = now - i64::from(retention_days.max(1)) * 86_400_000;
+    let mut tx = app.db.begin().await?;
+    let n = anjian_store::readings::delete_minute_rollups_before(&mut tx, before).await?;
+    if n > 0 {
+        let what = serde_json::json!({"deleted": n, "before": before});
+        audit::record::<(), _>(
+            &mut tx,
+            &Caller::system(),
+            "prune",
+            "reading_rollups",
+            "minute_retention",
+            None,
+            Some(&what),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Monitoring upkeep settings (from the configuration).
 #[derive(Debug, Clone, Copy)]
 pub struct Upkeep {
-    /// Raw readings are kept this many days (rollups forever).
+    /// Raw readings are kept this many days.
     pub retention_days: u32,
+    /// Minute rollups are kept this many days (hour rollups forever).
+    pub minute_retention_days: u32,
     /// How often offline detection runs.
     pub every: std::time::Duration,
 }
 
 impl Default for Upkeep {
     fn default() -> Self {
-        Upkeep { retention_days: 90, every: std::time::Duration::from_secs(30) }
+        Upkeep { retention_days: 90, minute_retention_days: 365, every: std::time::Duration::from_secs(30) }
     }
 }
 
-/// Runs offline detection every `every` and the retention once an hour, forever.
+/// Runs offline detection and the hour seal every `every`, and the retentions
+/// once an hour, forever.
 pub async fn run_upkeep(app: App, upkeep: Upkeep) {
     let mut tick = tokio::time::interval(upkeep.every);
     let mut last_prune = 0i64;
@@ -1042,6 +1068,13 @@ pub async fn run_upkeep(app: App, upkeep: Upkeep) {
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "readings retention failed"),
+            }
+            match prune_minute_rollups(&app, now, upkeep.minute_retention_days).await {
+                Ok(n) if n > 0 => {
+                    tracing::info!(deleted = n, days = upkeep.minute_retention_days, "minute rollups pruned")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "minute rollups retention failed"),
             }
         }
     }

@@ -46,8 +46,10 @@ pub struct Config {
     pub mqtt_client_id: String,
     /// Topic prefix: devices publish to `<prefix>/devices/<device_id>/readings`.
     pub mqtt_prefix: String,
-    /// Raw device readings are kept this many days; the minute and hour rollups stay.
+    /// Raw device readings are kept this many days; the rollups stay.
     pub readings_retention_days: u32,
+    /// Minute rollups are kept this many days (once their hour is sealed); hour rollups stay.
+    pub minute_rollups_retention_days: u32,
     /// Seconds between offline-detection passes.
     pub offline_check_s: u64,
     /// The evidence ledger's origin line (its name), e.g. `ajj.example.gov.cn/ledger`;
@@ -90,6 +92,7 @@ impl std::fmt::Debug for Config {
             .field("sms_kinds", &self.sms_kinds)
             .field("mqtt_url", &self.mqtt_url)
             .field("readings_retention_days", &self.readings_retention_days)
+            .field("minute_rollups_retention_days", &self.minute_rollups_retention_days)
             .field("offline_check_s", &self.offline_check_s)
             .field("ledger_origin", &self.ledger_origin)
             .field("ledger_witnesses", &self.ledger_witnesses.len())
@@ -125,6 +128,7 @@ impl Default for Config {
             mqtt_client_id: "anjian-server".into(),
             mqtt_prefix: "anjian".into(),
             readings_retention_days: 90,
+            minute_rollups_retention_days: 365,
             offline_check_s: 30,
             ledger_origin: None,
             ledger_witnesses: vec![],
@@ -192,6 +196,9 @@ impl Config {
         self.outbound()?.validate().map_err(|e| anyhow::anyhow!("webhooks/sms: {e}"))?;
         if !(1..=3650).contains(&self.readings_retention_days) {
             bail!("readings_retention_days: 应为 1 到 3650 天");
+        }
+        if !(1..=3650).contains(&self.minute_rollups_retention_days) {
+            bail!("minute_rollups_retention_days: 应为 1 到 3650 天");
         }
         if !(1..=3600).contains(&self.offline_check_s) {
             bail!("offline_check_s: 应为 1 到 3600 秒");
@@ -269,6 +276,7 @@ impl Config {
     pub fn upkeep(&self) -> anjian_app::monitoring::Upkeep {
         anjian_app::monitoring::Upkeep {
             retention_days: self.readings_retention_days,
+            minute_retention_days: self.minute_rollups_retention_days,
             every: std::time::Duration::from_secs(self.offline_check_s),
         }
     }

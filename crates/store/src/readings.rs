@@ -390,6 +390,30 @@ pub async fn delete_readings_before(c: &mut AnyConnection, before: i64) -> Resul
     Ok(sqlx::query("DELETE FROM readings WHERE at < $1").bind(before).execute(c).await?.rows_affected())
 }
 
+/// Deletes the minute rollups of buckets before `before` that are summed into
+/// their hour already (before the seal; a minute of an hour not yet sealed
+/// stays whatever its age). One key range per device and metric. Returns how
+/// many.
+pub async fn delete_minute_rollups_before(c: &mut AnyConnection, before: i64) -> Result<u64> {
+    let before = before.min(sealed_before(&mut *c).await?);
+    let devices: Vec<(String, String)> = sqlx::query_as("SELECT id, metrics FROM devices").fetch_all(&mut *c).await?;
+    let mut n = 0;
+    for (d, metrics) in &devices {
+        for m in metric_names(metrics) {
+            n += sqlx::query(
+                "DELETE FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' AND bucket < $3",
+            )
+            .bind(d)
+            .bind(m)
+            .bind(before)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+        }
+    }
+    Ok(n)
+}
+
 /// A device's raw readings of a metric in `[from, to)`, oldest first.
 pub async fn raw_series(
     c: &mut AnyConnection,

@@ -93,6 +93,13 @@ fn now() -> i64 {
     anjian_store::now_ms()
 }
 
+/// Moves the hour seal (`rollup_seal`) to `at`, as if the upkeep job had sealed up to there.
+async fn set_seal(app: &App, at: i64) {
+    let mut tx = app.db.begin().await.unwrap();
+    sqlx::query("UPDATE rollup_seal SET sealed_before = $1").bind(at).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 both_backends! {
     async fn rainfall_of_50_mm_in_24_hours_raises_a_red_alarm_once(b: Backend) {
         let e = Env::new(b).await;
@@ -247,6 +254,21 @@ both_backends! {
         assert_eq!(raw["points"].as_array().unwrap().len(), 0);
         let (_, minute) = e.call(Method::GET, &format!("{base}&step=minute"), Some(&officer), None).await;
         assert_eq!(minute["points"].as_array().unwrap().len(), 3);
+        // Minute retention: a minute of an hour not yet sealed stays whatever its age; once
+        // the hour is sealed the minutes go and the hour row keeps the count.
+        let sealed: i64 = {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar("SELECT sealed_before FROM rollup_seal").fetch_one(&mut *c).await.unwrap()
+        };
+        set_seal(&e.app, t0).await;
+        let later = now() + 2 * 86_400_000;
+        assert_eq!(anjian_app::monitoring::prune_minute_rollups(&e.app, later, 1).await.unwrap(), 0);
+        set_seal(&e.app, sealed).await;
+        assert_eq!(anjian_app::monitoring::prune_minute_rollups(&e.app, later, 1).await.unwrap(), 3);
+        let (_, minute) = e.call(Method::GET, &format!("{base}&step=minute"), Some(&officer), None).await;
+        assert_eq!(minute["points"].as_array().unwrap().len(), 0, "{minute}");
+        let (_, hour) = e.call(Method::GET, &format!("{base}&step=hour"), Some(&officer), None).await;
+        assert_eq!(hour["points"][0]["count"], 9, "{hour}");
         e.t.cleanup().await;
     }
 }
@@ -259,11 +281,7 @@ both_backends! {
         let (id, secret) = e.gauge(&officer).await;
         // The hours from three hours ago on are not sealed yet; one reading falls before them.
         let t0 = now() / H * H - 3 * H;
-        {
-            let mut tx = e.app.db.begin().await.unwrap();
-            sqlx::query("UPDATE rollup_seal SET sealed_before = $1").bind(t0).execute(&mut *tx).await.unwrap();
-            tx.commit().await.unwrap();
-        }
+        set_seal(&e.app, t0).await;
         let mut at: Vec<i64> = vec![t0 - 30 * 60_000];
         at.extend((0..).map(|k| t0 + k * 7 * 60_000 + (k % 5) * 1_000).take_while(|t| *t < now() - 60_000));
         let value = |t: i64| ((t / 60_000) % 17) as f64 * 0.01;
