@@ -129,8 +129,8 @@ fn may_manage_devices(caller: &Caller) -> Result<()> {
 }
 
 /// The device a change is about, read after taking its row lock
-/// ([`monitoring::lock_device`], which also moves its revision so every
-/// process's device cache notices): 404 when the caller may not see it, a
+/// ([`monitoring::lock_device`], which also moves the device-change counter
+/// so every process's device cache notices): 404 when the caller may not see it, a
 /// field error on `status` when it is retired (a retired device is history).
 async fn device_for_change(c: &mut AnyConnection, caller: &Caller, id: &str) -> Result<Device> {
     may_manage_devices(caller)?;
@@ -990,35 +990,38 @@ pub async fn seal_hours(app: &App, now: i64) -> Result<Option<u64>> {
 
 /// Deletes raw readings older than `retention_days` (the rollups stay).
 pub async fn prune_readings(app: &App, now: i64, retention_days: u32) -> Result<u64> {
-    let before = now - i64::from(retention_days.max(1)) * 86_400_000;
-    let mut tx = app.db.begin().await?;
-    let n = anjian_store::readings::delete_readings_before(&mut tx, before).await?;
-    if n > 0 {
-        let what = serde_json::json!({"deleted": n, "before": before});
-        audit::record::<(), _>(&mut tx, &Caller::system(), "prune", "readings", "retention", None, Some(&what)).await?;
-    }
-    tx.commit().await?;
-    Ok(n)
+    prune(app, now, retention_days, Retained::Readings).await
 }
 
 /// Deletes minute rollups older than `retention_days` whose hour is sealed
 /// (the hour rows stay, forever).
 pub async fn prune_minute_rollups(app: &App, now: i64, retention_days: u32) -> Result<u64> {
+    prune(app, now, retention_days, Retained::MinuteRollups).await
+}
+
+/// What a retention pass deletes.
+enum Retained {
+    Readings,
+    MinuteRollups,
+}
+
+/// One retention pass, audited when it deleted anything.
+async fn prune(app: &App, now: i64, retention_days: u32, what: Retained) -> Result<u64> {
     let before = now - i64::from(retention_days.max(1)) * 86_400_000;
     let mut tx = app.db.begin().await?;
-    let n = anjian_store::readings::delete_minute_rollups_before(&mut tx, before).await?;
-    if n > 0 {
-        let what = serde_json::json!({"deleted": n, "before": before});
-        audit::record::<(), _>(
-            &mut tx,
-            &Caller::system(),
-            "prune",
+    let (n, entity, id) = match what {
+        Retained::Readings => {
+            (anjian_store::readings::delete_readings_before(&mut tx, before).await?, "readings", "retention")
+        }
+        Retained::MinuteRollups => (
+            anjian_store::readings::delete_minute_rollups_before(&mut tx, before).await?,
             "reading_rollups",
             "minute_retention",
-            None,
-            Some(&what),
-        )
-        .await?;
+        ),
+    };
+    if n > 0 {
+        let what = serde_json::json!({"deleted": n, "before": before});
+        audit::record::<(), _>(&mut tx, &Caller::system(), "prune", entity, id, None, Some(&what)).await?;
     }
     tx.commit().await?;
     Ok(n)

@@ -209,9 +209,8 @@ pub async fn seal_hours(c: &mut AnyConnection, until: i64) -> Result<Option<u64>
     if until <= from {
         return Ok(None);
     }
-    let devices: Vec<(String, String)> = sqlx::query_as("SELECT id, metrics FROM devices").fetch_all(&mut *c).await?;
-    let pairs: Vec<Pair> =
-        devices.iter().flat_map(|(d, m)| metric_names(m).into_iter().map(move |m| Pair { d: d.as_str(), m })).collect();
+    let all = all_device_metrics(c).await?;
+    let pairs: Vec<Pair> = all.iter().map(|(d, m)| Pair { d: d.as_str(), m: m.clone() }).collect();
     let mut n = 0;
     if !pairs.is_empty() {
         let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
@@ -235,6 +234,13 @@ pub async fn seal_hours(c: &mut AnyConnection, until: i64) -> Result<Option<u64>
     }
     sqlx::query("UPDATE rollup_seal SET sealed_before = $1 WHERE id = 1").bind(until).execute(&mut *c).await?;
     Ok(Some(n))
+}
+
+/// Every (device, metric) that may have rollups: each device's metrics,
+/// retired devices included (they keep their history).
+async fn all_device_metrics(c: &mut AnyConnection) -> Result<Vec<(String, String)>> {
+    let devices: Vec<(String, String)> = sqlx::query_as("SELECT id, metrics FROM devices").fetch_all(&mut *c).await?;
+    Ok(devices.into_iter().flat_map(|(d, m)| metric_names(&m).into_iter().map(move |m| (d.clone(), m))).collect())
 }
 
 /// A device and one of its metrics, as a JSON row source (`d`, `m`).
@@ -396,20 +402,17 @@ pub async fn delete_readings_before(c: &mut AnyConnection, before: i64) -> Resul
 /// many.
 pub async fn delete_minute_rollups_before(c: &mut AnyConnection, before: i64) -> Result<u64> {
     let before = before.min(sealed_before(&mut *c).await?);
-    let devices: Vec<(String, String)> = sqlx::query_as("SELECT id, metrics FROM devices").fetch_all(&mut *c).await?;
     let mut n = 0;
-    for (d, metrics) in &devices {
-        for m in metric_names(metrics) {
-            n += sqlx::query(
-                "DELETE FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' AND bucket < $3",
-            )
-            .bind(d)
-            .bind(m)
-            .bind(before)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-        }
+    for (d, m) in all_device_metrics(c).await? {
+        n += sqlx::query(
+            "DELETE FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' AND bucket < $3",
+        )
+        .bind(d)
+        .bind(m)
+        .bind(before)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
     }
     Ok(n)
 }
