@@ -736,8 +736,8 @@ pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
 }
 
 /// Ingests many devices' batches in one transaction: every good reading
-/// (one multi-row statement), their minute and hour rollups, the devices'
-/// last-seen times, the rules' state, and the alarms and notifications the
+/// (one multi-row statement), the rollups of the late ones among them (the
+/// rest are summed by [`seal_minutes`]), the devices' last-seen times, the rules' state, and the alarms and notifications the
 /// rules decide commit together. Only readings not stored before are
 /// evaluated, so a redelivered message never counts twice. Bad readings are
 /// counted by reason and never stop the good ones beside them. Fails only
@@ -746,8 +746,8 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
     let mut report = IngestReport::default();
     let now = now_ms();
     // The batch's transaction starts with a share lock on the device-change
-    // counter and the hour seal (one row each, one statement): no device or
-    // rule changes and no hour is sealed until it commits, and a change in
+    // counter and the seals (one row each, one statement): no device or
+    // rule changes and no minute or hour is sealed until it commits, and a change in
     // progress is waited for. Devices then come from the cache while the
     // counter has not moved since it was read, the rest in one query.
     let ids: Vec<&str> = {
@@ -755,7 +755,7 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
         batches.iter().map(|b| b.device_id.as_str()).filter(|id| seen.insert(*id)).collect()
     };
     let mut tx = app.db.begin().await?;
-    let (changes, sealed_before) = anjian_store::readings::batch_locks(&mut tx).await?;
+    let (changes, seals) = anjian_store::readings::batch_locks(&mut tx).await?;
     app.device_cache.at_changes(changes);
     let missing: Vec<&str> = ids.iter().copied().filter(|id| app.device_cache.get(id).is_none()).collect();
     if !missing.is_empty() {
@@ -830,7 +830,8 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
     let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now).await?;
     report.accepted = new.len() as u64;
     report.duplicates = good.len() as u64 - report.accepted;
-    anjian_store::readings::add_rollups(&mut tx, &anjian_store::readings::rollups_of(&new, sealed_before)).await?;
+    // Only late readings (of minutes already sealed) have rollups written here.
+    anjian_store::readings::add_rollups(&mut tx, &anjian_store::readings::rollups_of(&new, seals)).await?;
     let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
     for r in &good {
         let e = seen.entry(r.device_id.as_str()).or_insert(r.at);
@@ -965,21 +966,52 @@ async fn last_heard(c: &mut AnyConnection, d: &Device) -> Result<Option<i64>> {
     Ok(heard)
 }
 
-/// How long after an hour ends its minutes are summed into its hour row
-/// (readings arriving later for it still reach both: see
+/// How long after a minute ends its readings are summed into its minute
+/// row (readings arriving later for it still reach it: see
 /// [`anjian_store::readings::rollups_of`]).
+const MINUTE_SEAL_LAG_MS: i64 = 60_000;
+
+/// How long after an hour ends its minutes are summed into its hour row.
 const SEAL_LAG_MS: i64 = 2 * 60_000;
 
+/// Seals the minute rollups of the minutes that ended at least
+/// [`MINUTE_SEAL_LAG_MS`] before `now` (see
+/// [`anjian_store::readings::seal_minutes`]), in passes of at most
+/// [`anjian_store::readings::MINUTE_SEAL_PASS_MS`], each its own
+/// transaction. Returns the minute rows written, or None when there was
+/// nothing to seal.
+pub async fn seal_minutes(app: &App, now: i64) -> Result<Option<u64>> {
+    use anjian_store::readings::MINUTE_MS;
+    let until = (now - MINUTE_SEAL_LAG_MS).div_euclid(MINUTE_MS) * MINUTE_MS;
+    let mut total = None;
+    loop {
+        let mut c = app.db.read().await?;
+        let sealed = anjian_store::readings::seals(&mut c, false).await?.minutes;
+        drop(c);
+        if until <= sealed {
+            return Ok(total);
+        }
+        let mut tx = app.db.begin().await?;
+        let pass = anjian_store::readings::seal_minutes(&mut tx, until).await?;
+        tx.commit().await?;
+        match pass {
+            Some((n, _)) => total = Some(total.unwrap_or(0) + n),
+            None => return Ok(total),
+        }
+    }
+}
+
 /// Seals the hour rollups of the hours that ended at least [`SEAL_LAG_MS`]
-/// before `now` (see [`anjian_store::readings::seal_hours`]). Returns the
-/// hour rows written, or None when there was nothing to seal.
+/// before `now` and whose minutes are sealed (see
+/// [`anjian_store::readings::seal_hours`]). Returns the hour rows written,
+/// or None when there was nothing to seal.
 pub async fn seal_hours(app: &App, now: i64) -> Result<Option<u64>> {
     use anjian_store::readings::HOUR_MS;
-    let until = (now - SEAL_LAG_MS).div_euclid(HOUR_MS) * HOUR_MS;
     let mut c = app.db.read().await?;
-    let sealed = anjian_store::readings::sealed_before(&mut c).await?;
+    let seals = anjian_store::readings::seals(&mut c, false).await?;
     drop(c);
-    if until <= sealed {
+    let until = (now - SEAL_LAG_MS).div_euclid(HOUR_MS) * HOUR_MS;
+    if until.min(seals.minutes.div_euclid(HOUR_MS) * HOUR_MS) <= seals.hours {
         return Ok(None);
     }
     let mut tx = app.db.begin().await?;
@@ -1044,7 +1076,7 @@ impl Default for Upkeep {
     }
 }
 
-/// Runs offline detection and the hour seal every `every`, and the retentions
+/// Runs offline detection and the minute and hour seals every `every`, and the retentions
 /// once an hour, forever.
 pub async fn run_upkeep(app: App, upkeep: Upkeep) {
     let mut tick = tokio::time::interval(upkeep.every);
@@ -1056,6 +1088,11 @@ pub async fn run_upkeep(app: App, upkeep: Upkeep) {
             Ok(n) if n > 0 => tracing::info!(decisions = n, "offline detection"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "offline detection failed"),
+        }
+        match seal_minutes(&app, now).await {
+            Ok(Some(n)) => tracing::debug!(minute_rows = n, "minute rollups sealed"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "sealing minute rollups failed"),
         }
         match seal_hours(&app, now).await {
             Ok(Some(n)) => tracing::info!(hour_rows = n, "hour rollups sealed"),

@@ -22,8 +22,8 @@ macro_rules! migrations {
     };
 }
 
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_hazards", 3 "0003_major_hazards", 4 "0004_counters", 5 "0005_monitoring", 6 "0006_ledger", 7 "0007_contacts", 8 "0008_risk_registers", 9 "0009_emergency", 10 "0010_inspections", 11 "0011_monitoring_storage", 12 "0012_concrete", 13 "0013_hazard_rollup", 14 "0014_device_upkeep", 15 "0015_hour_rollups_sealed", 16 "0016_readings_unreferenced", 17 "0017_device_changes");
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_hazards", 3 "0003_major_hazards", 4 "0004_counters", 5 "0005_monitoring", 6 "0006_ledger", 7 "0007_contacts", 8 "0008_risk_registers", 9 "0009_emergency", 10 "0010_inspections", 11 "0011_monitoring_storage", 12 "0012_concrete", 13 "0013_hazard_rollup", 14 "0014_device_upkeep", 15 "0015_hour_rollups_sealed", 16 "0016_readings_unreferenced", 17 "0017_device_changes");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_hazards", 3 "0003_major_hazards", 4 "0004_counters", 5 "0005_monitoring", 6 "0006_ledger", 7 "0007_contacts", 8 "0008_risk_registers", 9 "0009_emergency", 10 "0010_inspections", 11 "0011_monitoring_storage", 12 "0012_concrete", 13 "0013_hazard_rollup", 14 "0014_device_upkeep", 15 "0015_hour_rollups_sealed", 16 "0016_readings_unreferenced", 17 "0017_device_changes", 18 "0018_readings_by_key_only", 19 "0019_minute_rollups_sealed");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_hazards", 3 "0003_major_hazards", 4 "0004_counters", 5 "0005_monitoring", 6 "0006_ledger", 7 "0007_contacts", 8 "0008_risk_registers", 9 "0009_emergency", 10 "0010_inspections", 11 "0011_monitoring_storage", 12 "0012_concrete", 13 "0013_hazard_rollup", 14 "0014_device_upkeep", 15 "0015_hour_rollups_sealed", 16 "0016_readings_unreferenced", 17 "0017_device_changes", 18 "0018_readings_by_key_only", 19 "0019_minute_rollups_sealed");
 
 pub fn for_backend(b: Backend) -> &'static [Migration] {
     match b {

@@ -114,40 +114,72 @@ pub struct Rollup {
     pub last_value: f64,
 }
 
-/// The rollups of `readings` to be added to the stored ones: the minute
-/// rollups of all, the hour rollups of those older than `sealed_before`
-/// (late readings of hours already sealed; the later hours are summed from
-/// their minutes by [`seal_hours`]).
-pub fn rollups_of(readings: &[Reading], sealed_before: i64) -> Vec<Rollup> {
+/// The ends of the sealed minutes and hours (see [`seal_minutes`] and
+/// [`seal_hours`]; hours are sealed only as far as their minutes are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Seals {
+    pub minutes: i64,
+    pub hours: i64,
+}
+
+/// The rollups of `readings` to be added to the stored ones: only those of
+/// late readings, of minutes (and hours) already sealed. A reading of a
+/// minute not yet sealed is summed into its minute row by [`seal_minutes`],
+/// and a minute of an hour not yet sealed into its hour row by
+/// [`seal_hours`]; until then the series read the readings and minutes
+/// themselves.
+pub fn rollups_of(readings: &[Reading], seals: Seals) -> Vec<Rollup> {
     let mut m: std::collections::BTreeMap<(&str, &str, &str, i64), Rollup> = Default::default();
     for r in readings {
-        let steps: &[(&str, i64)] =
-            if r.at < sealed_before { &[("minute", MINUTE_MS), ("hour", HOUR_MS)] } else { &[("minute", MINUTE_MS)] };
+        let steps: &[(&str, i64)] = if r.at < seals.hours {
+            &[("minute", MINUTE_MS), ("hour", HOUR_MS)]
+        } else if r.at < seals.minutes {
+            &[("minute", MINUTE_MS)]
+        } else {
+            &[]
+        };
         for &(step, ms) in steps {
             let bucket = r.at.div_euclid(ms) * ms;
-            let e = m.entry((&r.device_id, &r.metric, step, bucket)).or_insert_with(|| Rollup {
-                device_id: r.device_id.clone(),
-                metric: r.metric.clone(),
-                step: step.into(),
-                bucket,
-                n: 0,
-                sum_value: 0.0,
-                min_value: r.value,
-                max_value: r.value,
-                last_at: r.at,
-                last_value: r.value,
-            });
-            e.n += 1;
-            e.sum_value += r.value;
-            e.min_value = e.min_value.min(r.value);
-            e.max_value = e.max_value.max(r.value);
-            if r.at >= e.last_at {
-                e.last_at = r.at;
-                e.last_value = r.value;
+            let one = Rollup { step: step.into(), bucket, ..Rollup::of_reading(r) };
+            match m.entry((&r.device_id, &r.metric, step, bucket)) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(one);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().add(&one),
             }
         }
     }
     m.into_values().collect()
+}
+
+impl Rollup {
+    /// A reading as a rollup of one (step and bucket left for the caller).
+    fn of_reading(r: &Reading) -> Rollup {
+        Rollup {
+            device_id: r.device_id.clone(),
+            metric: r.metric.clone(),
+            step: String::new(),
+            bucket: 0,
+            n: 1,
+            sum_value: r.value,
+            min_value: r.value,
+            max_value: r.value,
+            last_at: r.at,
+            last_value: r.value,
+        }
+    }
+
+    /// Adds another rollup of the same series into this one (as [`MERGE`] does).
+    fn add(&mut self, o: &Rollup) {
+        self.n += o.n;
+        self.sum_value += o.sum_value;
+        self.min_value = self.min_value.min(o.min_value);
+        self.max_value = self.max_value.max(o.max_value);
+        if o.last_at >= self.last_at {
+            self.last_at = o.last_at;
+            self.last_value = o.last_value;
+        }
+    }
 }
 
 /// Adds rollup rows to the stored ones of the same device, metric, step and bucket.
@@ -159,25 +191,80 @@ const MERGE: &str = "ON CONFLICT (device_id, metric, step, bucket) DO UPDATE SET
     last_value = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_value ELSE reading_rollups.last_value END, \
     last_at = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_at ELSE reading_rollups.last_at END";
 
-/// The sealed hours' end (see [`seal_hours`]).
-pub async fn sealed_before(c: &mut AnyConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT sealed_before FROM rollup_seal WHERE id = 1").fetch_one(c).await?)
-}
-
-/// The first statement of an ingest transaction: the device-change count
-/// (see `monitoring::lock_device`) and the sealed hours' end, under a share
-/// lock on both rows on PostgreSQL (SQLite has one writer at a time). Held
-/// to the commit, it keeps every change of a device or its rules and every
-/// seal of an hour out of the batch's way: the batch's cached devices are
-/// exact, its rules' state cannot be overwritten by a change (nor overwrite
-/// one), and the hours it writes minutes of stay unsealed.
-pub async fn batch_locks(c: &mut AnyConnection) -> Result<(i64, i64)> {
-    let lock = if c.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
+/// The sealed minutes' and hours' ends, under an exclusive lock on them on
+/// PostgreSQL when `lock` (a seal moving them on).
+pub async fn seals(c: &mut AnyConnection, lock: bool) -> Result<Seals> {
+    let lock = if lock && c.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT d.n, s.sealed_before FROM device_changes d, rollup_seal s WHERE d.id = 1 AND s.id = 1{lock}"
+        "SELECT minutes_sealed_before AS minutes, sealed_before AS hours FROM rollup_seal WHERE id = 1{lock}"
     )))
     .fetch_one(c)
     .await?)
+}
+
+/// The first statement of an ingest transaction: the device-change count
+/// (see `monitoring::lock_device`) and the seals, under a share lock on
+/// both rows on PostgreSQL (SQLite has one writer at a time). Held to the
+/// commit, it keeps every change of a device or its rules and every seal
+/// out of the batch's way: the batch's cached devices are exact, its rules'
+/// state cannot be overwritten by a change (nor overwrite one), and the
+/// minutes it stores readings of without their rollups stay unsealed.
+pub async fn batch_locks(c: &mut AnyConnection) -> Result<(i64, Seals)> {
+    let lock = if c.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
+    let (n, minutes, hours): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT d.n, s.minutes_sealed_before, s.sealed_before FROM device_changes d, rollup_seal s \
+         WHERE d.id = 1 AND s.id = 1{lock}"
+    )))
+    .fetch_one(c)
+    .await?;
+    Ok((n, Seals { minutes, hours }))
+}
+
+/// The longest stretch of readings one [`seal_minutes`] pass sums (a seal
+/// catching up after a stop goes in passes of this, each its own
+/// transaction, so ingest never waits long behind it).
+pub const MINUTE_SEAL_PASS_MS: i64 = 10 * MINUTE_MS;
+
+/// Seals the minutes before `until` (minute-aligned), at most
+/// [`MINUTE_SEAL_PASS_MS`] of them: under an exclusive lock on the seal
+/// (ingest batches storing readings of those minutes commit first), sums
+/// every device's readings from the last seal on into minute rows (one key
+/// range per device and metric) and moves the seal on. Returns the minute
+/// rows written and the new seal, or None when those minutes were sealed
+/// already.
+pub async fn seal_minutes(c: &mut AnyConnection, until: i64) -> Result<Option<(u64, i64)>> {
+    let from = seals(&mut *c, true).await?.minutes;
+    let until = until.min(from + MINUTE_SEAL_PASS_MS);
+    if until <= from {
+        return Ok(None);
+    }
+    let all = all_device_metrics(c).await?;
+    let pairs: Vec<Pair> = all.iter().map(|(d, m)| Pair { d: d.as_str(), m: m.clone() }).collect();
+    let mut n = 0;
+    if !pairs.is_empty() {
+        let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
+        // A minute's last value is its newest reading's (one key lookup per minute row).
+        let sql = format!(
+            "INSERT INTO reading_rollups ({ROLLUP_COLS}) \
+             SELECT g.device_id, g.metric, 'minute', g.b, g.n, g.t, g.lo, g.hi, g.la, l.value FROM (\
+               SELECT r.device_id, r.metric, r.at - r.at % {MINUTE_MS} AS b, CAST(COUNT(*) AS BIGINT) AS n, \
+               SUM(r.value) AS t, MIN(r.value) AS lo, MAX(r.value) AS hi, MAX(r.at) AS la \
+               FROM (SELECT {} AS d, {} AS m FROM {src}) dm JOIN readings r ON r.device_id = dm.d AND r.metric = dm.m \
+               AND r.at >= $2 AND r.at < $3 GROUP BY r.device_id, r.metric, r.at - r.at % {MINUTE_MS}) g \
+             JOIN readings l ON l.device_id = g.device_id AND l.metric = g.metric AND l.at = g.la WHERE true {MERGE}",
+            cols[0], cols[1]
+        );
+        let json = serde_json::to_string(&pairs).unwrap_or_default();
+        n = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(json)
+            .bind(from)
+            .bind(until)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+    }
+    sqlx::query("UPDATE rollup_seal SET minutes_sealed_before = $1 WHERE id = 1").bind(until).execute(&mut *c).await?;
+    Ok(Some((n, until)))
 }
 
 /// Hour rows summed from minute rollups: `minutes` is the FROM item (and
@@ -194,18 +281,16 @@ fn hours_from_minutes(minutes: &str) -> String {
     )
 }
 
-/// Seals the hours before `until` (hour-aligned): under an exclusive lock
-/// on the seal (ingest batches still writing minutes of those hours commit
-/// first), sums every device's minute rollups of the hours from the last
-/// seal to `until` into hour rows (one index range per device and metric)
-/// and moves the seal on. Returns the hour rows written, or None when those
-/// hours were sealed already.
+/// Seals the hours before `until` (hour-aligned), as far as their minutes
+/// are sealed: under an exclusive lock on the seal (ingest batches still
+/// writing late minutes of those hours commit first), sums every device's
+/// minute rollups of the hours from the last seal to `until` into hour rows
+/// (one index range per device and metric) and moves the seal on. Returns
+/// the hour rows written, or None when those hours were sealed already.
 pub async fn seal_hours(c: &mut AnyConnection, until: i64) -> Result<Option<u64>> {
-    let lock = if c.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
-    let from: i64 =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT sealed_before FROM rollup_seal WHERE id = 1{lock}")))
-            .fetch_one(&mut *c)
-            .await?;
+    let seals = seals(&mut *c, true).await?;
+    let from = seals.hours;
+    let until = until.min(seals.minutes.div_euclid(HOUR_MS) * HOUR_MS);
     if until <= from {
         return Ok(None);
     }
@@ -391,9 +476,23 @@ pub async fn save_rule_states(c: &mut AnyConnection, states: &[(String, String)]
     Ok(())
 }
 
-/// Deletes raw readings older than `before` (rollups are kept). Returns how many.
+/// Deletes raw readings older than `before` (rollups are kept), one key
+/// range per device and metric (readings have no index on the time alone).
+/// Returns how many.
 pub async fn delete_readings_before(c: &mut AnyConnection, before: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM readings WHERE at < $1").bind(before).execute(c).await?.rows_affected())
+    // Readings of minutes not yet sealed stay whatever their age: they are their minute's only record.
+    let before = before.min(seals(&mut *c, false).await?.minutes);
+    delete_key_ranges(c, "DELETE FROM readings WHERE device_id = $1 AND metric = $2 AND at < $3", before).await
+}
+
+/// Runs a delete of one device × metric's rows before a time (`$1`, `$2`,
+/// `$3`) for every device and metric. Returns the rows deleted.
+async fn delete_key_ranges(c: &mut AnyConnection, delete: &'static str, before: i64) -> Result<u64> {
+    let mut n = 0;
+    for (d, m) in all_device_metrics(c).await? {
+        n += sqlx::query(delete).bind(d).bind(m).bind(before).execute(&mut *c).await?.rows_affected();
+    }
+    Ok(n)
 }
 
 /// Deletes the minute rollups of buckets before `before` that are summed into
@@ -401,20 +500,13 @@ pub async fn delete_readings_before(c: &mut AnyConnection, before: i64) -> Resul
 /// stays whatever its age). One key range per device and metric. Returns how
 /// many.
 pub async fn delete_minute_rollups_before(c: &mut AnyConnection, before: i64) -> Result<u64> {
-    let before = before.min(sealed_before(&mut *c).await?);
-    let mut n = 0;
-    for (d, m) in all_device_metrics(c).await? {
-        n += sqlx::query(
-            "DELETE FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' AND bucket < $3",
-        )
-        .bind(d)
-        .bind(m)
-        .bind(before)
-        .execute(&mut *c)
-        .await?
-        .rows_affected();
-    }
-    Ok(n)
+    let before = before.min(seals(&mut *c, false).await?.hours);
+    delete_key_ranges(
+        c,
+        "DELETE FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' AND bucket < $3",
+        before,
+    )
+    .await
 }
 
 /// A device's raw readings of a metric in `[from, to)`, oldest first.
@@ -430,9 +522,10 @@ pub async fn raw_series(
 }
 
 /// A device's rollups of a metric at a step ("minute" or "hour") whose
-/// buckets start in `[from, to)`. Hours before the seal are stored rows;
-/// the later ones are summed from their minutes, in the same statement (one
-/// seal and the rows of one moment).
+/// buckets start in `[from, to)`, at most `limit`, oldest first. Sealed
+/// minutes and hours are stored rows; the later ones are summed here from
+/// the minutes and readings after the seals, all read in one statement (one
+/// moment of the seals and the rows).
 pub async fn rollup_series(
     c: &mut AnyConnection,
     device_id: &str,
@@ -442,29 +535,44 @@ pub async fn rollup_series(
     to: i64,
     limit: i64,
 ) -> Result<Vec<Rollup>> {
-    let sql = if step == "hour" {
-        let minutes = "reading_rollups r WHERE r.device_id = $1 AND r.metric = $2 AND r.step = 'minute' \
-            AND r.bucket >= $3 AND r.bucket < $5 AND r.bucket >= (SELECT sealed_before FROM rollup_seal WHERE id = 1)";
+    let ms = if step == "hour" { HOUR_MS } else { MINUTE_MS };
+    // The buckets starting in [from, to) hold the times in [from, to) rounded up to the step.
+    let up = |t: i64| t.div_euclid(ms) * ms + if t.rem_euclid(ms) == 0 { 0 } else { ms };
+    let (lo, hi) = (up(from), up(to));
+    const M: &str = "(SELECT minutes_sealed_before FROM rollup_seal WHERE id = 1)";
+    const H: &str = "(SELECT sealed_before FROM rollup_seal WHERE id = 1)";
+    let stored = |s: &str, sealed: &str| {
         format!(
-            "SELECT {ROLLUP_COLS} FROM (\
-               SELECT {ROLLUP_COLS} FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'hour' \
-               AND bucket >= $3 AND bucket < $4 AND bucket < (SELECT sealed_before FROM rollup_seal WHERE id = 1) \
-               UNION ALL {}) x ORDER BY bucket LIMIT {limit}",
-            hours_from_minutes(minutes)
-        )
-    } else {
-        format!(
-            "SELECT {ROLLUP_COLS} FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' \
-             AND bucket >= $3 AND bucket < $4 ORDER BY bucket LIMIT {limit}"
+            "SELECT * FROM (SELECT {ROLLUP_COLS} FROM reading_rollups WHERE device_id = $1 AND metric = $2 \
+             AND step = '{s}' AND bucket >= $3 AND bucket < $4 AND bucket < {sealed} ORDER BY bucket LIMIT {limit}) s_{s}"
         )
     };
-    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(device_id).bind(metric).bind(from).bind(to);
-    if step != "hour" {
-        return Ok(q.fetch_all(c).await?);
+    let readings = format!(
+        "SELECT device_id, metric, 'reading', at, 1, value, value, value, at, value FROM readings \
+         WHERE device_id = $1 AND metric = $2 AND at >= $3 AND at < $4 AND at >= {M}"
+    );
+    let sql = if step == "hour" {
+        format!(
+            "{} UNION ALL SELECT {ROLLUP_COLS} FROM reading_rollups WHERE device_id = $1 AND metric = $2 \
+             AND step = 'minute' AND bucket >= $3 AND bucket < $4 AND bucket >= {H} AND bucket < {M} UNION ALL {readings}",
+            stored("hour", H)
+        )
+    } else {
+        format!("{} UNION ALL {readings}", stored("minute", M))
+    };
+    let rows: Vec<Rollup> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(device_id).bind(metric).bind(lo).bind(hi).fetch_all(c).await?;
+    let mut out: std::collections::BTreeMap<i64, Rollup> = Default::default();
+    for r in rows {
+        let bucket = r.bucket.div_euclid(ms) * ms;
+        match out.entry(bucket) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Rollup { step: step.into(), bucket, ..r });
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().add(&r),
+        }
     }
-    // The minutes of the hours starting before `to` end before `to` rounded up to the hour.
-    let minutes_before = to.div_euclid(HOUR_MS) * HOUR_MS + if to.rem_euclid(HOUR_MS) == 0 { 0 } else { HOUR_MS };
-    Ok(q.bind(minutes_before).fetch_all(c).await?)
+    Ok(out.into_values().take(usize::try_from(limit).unwrap_or(0)).collect())
 }
 
 /// One device's latest value of one metric (metric and value are None for
@@ -515,8 +623,10 @@ pub async fn latest_values(
         ))))
         .fetch_all(&mut *c)
         .await?;
-    // The newest minute rollup of each device's metric: one backward step
-    // along the primary key per pair.
+    // The newest reading of each device's metric, and its newest minute
+    // rollup for when the readings are past their retention: one backward
+    // step along a primary key each per pair. The newer of the two is the
+    // latest value.
     let pairs: Vec<Pair> = devices
         .iter()
         .flat_map(|d| metric_names(&d.metrics).into_iter().map(move |m| Pair { d: d.device_id.as_str(), m }))
@@ -525,8 +635,12 @@ pub async fn latest_values(
     if !pairs.is_empty() {
         let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
         let sql = format!(
-            "SELECT dm.d, dm.m, r.last_at, r.last_value FROM (SELECT {} AS d, {} AS m FROM {src}) dm \
-             JOIN reading_rollups r ON r.device_id = dm.d AND r.metric = dm.m AND r.step = 'minute' AND r.bucket = \
+            "WITH dm AS (SELECT {} AS d, {} AS m FROM {src}) \
+             SELECT dm.d, dm.m, r.at, r.value FROM dm JOIN readings r ON r.device_id = dm.d AND r.metric = dm.m AND r.at = \
+               (SELECT MAX(r2.at) FROM readings r2 WHERE r2.device_id = dm.d AND r2.metric = dm.m) \
+             UNION ALL \
+             SELECT dm.d, dm.m, r.last_at, r.last_value FROM dm JOIN reading_rollups r ON r.device_id = dm.d AND r.metric = dm.m \
+               AND r.step = 'minute' AND r.bucket = \
                (SELECT MAX(r2.bucket) FROM reading_rollups r2 WHERE r2.device_id = dm.d AND r2.metric = dm.m AND r2.step = 'minute')",
             cols[0], cols[1]
         );
@@ -534,7 +648,12 @@ pub async fn latest_values(
         let rows: Vec<(String, String, i64, f64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json).fetch_all(&mut *c).await?;
         for (d, m, at, v) in rows {
-            latest.entry(d).or_default().push((m, at, v));
+            let mine = latest.entry(d).or_default();
+            match mine.iter_mut().find(|x| x.0 == m) {
+                Some(x) if x.1 < at => *x = (m, at, v),
+                Some(_) => {}
+                None => mine.push((m, at, v)),
+            }
         }
     }
     let mut out = Vec::with_capacity(pairs.len().max(devices.len()));
@@ -550,4 +669,49 @@ pub async fn latest_values(
         }
     }
     Ok((out, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(at: i64, value: f64) -> Reading {
+        Reading { device_id: "d".into(), metric: "m".into(), at, value }
+    }
+
+    #[test]
+    fn only_late_readings_get_rollups_at_ingest() {
+        let seals = Seals { minutes: 2 * HOUR_MS + 5 * MINUTE_MS, hours: 2 * HOUR_MS };
+        let readings = [
+            r(HOUR_MS + 10, 1.0),                // an hour already sealed: its minute and hour
+            r(HOUR_MS + 20, 3.0),                // the same minute and hour
+            r(2 * HOUR_MS + MINUTE_MS, 2.0),     // a sealed minute of an unsealed hour: its minute only
+            r(2 * HOUR_MS + 5 * MINUTE_MS, 9.0), // the first unsealed minute: nothing yet
+            r(3 * HOUR_MS, 4.0),                 // later still: nothing
+        ];
+        let got: Vec<(String, i64, i64, f64, f64, f64, i64, f64)> = rollups_of(&readings, seals)
+            .into_iter()
+            .map(|x| (x.step, x.bucket, x.n, x.sum_value, x.min_value, x.max_value, x.last_at, x.last_value))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("hour".into(), HOUR_MS, 2, 4.0, 1.0, 3.0, HOUR_MS + 20, 3.0),
+                ("minute".into(), HOUR_MS, 2, 4.0, 1.0, 3.0, HOUR_MS + 20, 3.0),
+                ("minute".into(), 2 * HOUR_MS + MINUTE_MS, 1, 2.0, 2.0, 2.0, 2 * HOUR_MS + MINUTE_MS, 2.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn adding_rollups_keeps_the_newest_last_value_whatever_the_order() {
+        let one = |at, v| Rollup { step: "minute".into(), bucket: 0, ..Rollup::of_reading(&r(at, v)) };
+        let mut a = one(30, 5.0);
+        a.add(&one(10, 7.0));
+        a.add(&one(20, -1.0));
+        assert_eq!(
+            (a.n, a.sum_value, a.min_value, a.max_value, a.last_at, a.last_value),
+            (3, 11.0, -1.0, 7.0, 30, 5.0)
+        );
+    }
 }

@@ -100,6 +100,58 @@ async fn set_seal(app: &App, at: i64) {
     tx.commit().await.unwrap();
 }
 
+/// Moves the minute seal to `at` (minute-aligned), as if the upkeep job had sealed up to there.
+async fn set_minute_seal(app: &App, at: i64) {
+    let mut tx = app.db.begin().await.unwrap();
+    sqlx::query("UPDATE rollup_seal SET minutes_sealed_before = $1").bind(at).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A series' points as (bucket start, (count, sum, min, max, last)).
+type Point = (i64, (i64, f64, f64, f64, f64));
+
+fn points_of(v: &Value) -> Vec<Point> {
+    v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let n = p["count"].as_i64().unwrap();
+            (
+                p["at"].as_i64().unwrap(),
+                (
+                    n,
+                    p["value"].as_f64().unwrap() * n as f64,
+                    p["min"].as_f64().unwrap(),
+                    p["max"].as_f64().unwrap(),
+                    p["last"].as_f64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The points readings at these times (in time order) with these values make at a step.
+fn points_from(at: &[i64], value: impl Fn(i64) -> f64, step: i64) -> Vec<Point> {
+    let mut m: std::collections::BTreeMap<i64, (i64, f64, f64, f64, f64)> = Default::default();
+    for t in at {
+        let (v, e) = (value(*t), m.entry(t / step * step).or_insert((0, 0.0, f64::MAX, f64::MIN, 0.0)));
+        *e = (e.0 + 1, e.1 + v, e.2.min(v), e.3.max(v), v);
+    }
+    m.into_iter().collect()
+}
+
+fn same_points(a: &[Point], b: &[Point]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.0 == y.0
+                && x.1.0 == y.1.0
+                && [(x.1.1, y.1.1), (x.1.2, y.1.2), (x.1.3, y.1.3), (x.1.4, y.1.4)]
+                    .iter()
+                    .all(|(p, q)| (p - q).abs() < 1e-9)
+        })
+}
+
 both_backends! {
     async fn rainfall_of_50_mm_in_24_hours_raises_a_red_alarm_once(b: Backend) {
         let e = Env::new(b).await;
@@ -287,27 +339,10 @@ both_backends! {
         let value = |t: i64| ((t / 60_000) % 17) as f64 * 0.01;
         let readings: Vec<Value> = at.iter().map(|t| json!({"ts": t, "values": {"rainfall_mm": value(*t)}})).collect();
         assert_eq!(e.ingest(&id, &secret, readings).await["accepted"].as_u64(), Some(at.len() as u64));
-        // What every hour must show: (start, (count, sum, min, max, last)), from the readings themselves.
-        type Hour = (i64, (i64, f64, f64, f64, f64));
-        let expect = |at: &[i64]| -> Vec<Hour> {
-            let mut m: std::collections::BTreeMap<i64, (i64, f64, f64, f64, f64)> = Default::default();
-            for t in at {
-                let (v, e) = (value(*t), m.entry(t / H * H).or_insert((0, 0.0, f64::MAX, f64::MIN, 0.0)));
-                *e = (e.0 + 1, e.1 + v, e.2.min(v), e.3.max(v), v);
-            }
-            m.into_iter().collect::<Vec<_>>()
-        };
-        let hours = |v: &Value| -> Vec<Hour> {
-            v["points"].as_array().unwrap().iter().map(|p| {
-                let n = p["count"].as_i64().unwrap();
-                (p["at"].as_i64().unwrap(), (n, p["value"].as_f64().unwrap() * n as f64, p["min"].as_f64().unwrap(),
-                    p["max"].as_f64().unwrap(), p["last"].as_f64().unwrap()))
-            }).collect()
-        };
-        let same = |a: &[Hour], b: &[Hour]| {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1.0 == y.1.0
-                && [(x.1.1, y.1.1), (x.1.2, y.1.2), (x.1.3, y.1.3), (x.1.4, y.1.4)].iter().all(|(p, q)| (p - q).abs() < 1e-9))
-        };
+        // What every hour must show, from the readings themselves.
+        let expect = |at: &[i64]| points_from(at, value, H);
+        let hours = points_of;
+        let same = same_points;
         let url = format!("/api/v1/devices/{id}/series?metric=rainfall_mm&step=hour&from={}&to={}", t0 - H, now() + 60_000);
         let stored_hours = || async {
             let mut c = e.app.db.read().await.unwrap();
@@ -337,6 +372,78 @@ both_backends! {
         // Hours are cut at the window's edges: a window inside the first sealed hour shows that hour only.
         let (_, v) = e.call(Method::GET, &format!("/api/v1/devices/{id}/series?metric=rainfall_mm&step=hour&from={}&to={}", t0, t0 + 1), Some(&officer), None).await;
         assert_eq!(hours(&v).iter().map(|h| h.0).collect::<Vec<_>>(), vec![t0], "{v}");
+        // The latest value is the newest reading.
+        let (_, latest) = e.call(Method::GET, "/api/v1/monitoring/latest", Some(&officer), None).await;
+        let mine = latest["items"].as_array().unwrap().iter().find(|d| d["device_id"] == id.as_str()).unwrap().clone();
+        let newest = *at.iter().max().unwrap();
+        assert_eq!((mine["values"][0]["at_ms"].as_i64(), mine["values"][0]["value"].as_f64()), (Some(newest), Some(value(newest))), "{mine}");
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
+    async fn minute_rollups_are_sealed_from_readings_and_a_late_reading_reaches_its_minute(b: Backend) {
+        const MIN: i64 = 60_000;
+        const H: i64 = 3_600_000;
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret) = e.gauge(&officer).await;
+        // Hours from two hours ago on and minutes from 90 minutes ago on are not sealed yet.
+        let t0 = now() / H * H - 2 * H;
+        let m0 = (now() - 90 * MIN) / MIN * MIN;
+        set_seal(&e.app, t0).await;
+        set_minute_seal(&e.app, m0).await;
+        let mut at: Vec<i64> = (0..).map(|k| t0 - 10 * MIN + k * 47_000).take_while(|t| *t < now() - 70_000).collect();
+        let value = |t: i64| ((t / 1_000) % 23) as f64 * 0.01;
+        let readings: Vec<Value> = at.iter().map(|t| json!({"ts": t, "values": {"rainfall_mm": value(*t)}})).collect();
+        assert_eq!(e.ingest(&id, &secret, readings).await["accepted"].as_u64(), Some(at.len() as u64));
+        let url = |step: &str| format!("/api/v1/devices/{id}/series?metric=rainfall_mm&step={step}&from={}&to={}", t0 - H, now() + MIN);
+        let check = |at: Vec<i64>, when: &'static str| {
+            let (e, officer, url) = (&e, &officer, &url);
+            async move {
+                for (step, ms) in [("minute", MIN), ("hour", H)] {
+                    let (s, v) = e.call(Method::GET, &url(step), Some(officer), None).await;
+                    assert_eq!(s, StatusCode::OK, "{v}");
+                    assert!(same_points(&points_of(&v), &points_from(&at, value, ms)), "{when}, {step}: {v}");
+                }
+            }
+        };
+        let stored_minutes = || async {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar::<_, i64>("SELECT bucket FROM reading_rollups WHERE device_id = $1 AND step = 'minute' ORDER BY bucket")
+                .bind(&id).fetch_all(&mut *c).await.unwrap()
+        };
+        let minutes_of = |at: &[i64], lo: i64, hi: i64| -> Vec<i64> {
+            let mut m: Vec<i64> = at.iter().filter(|t| **t >= lo && **t < hi).map(|t| t / MIN * MIN).collect();
+            m.dedup();
+            m
+        };
+        // Ingest wrote the minute rows of the sealed minutes only; the series sum the rest from the readings.
+        assert_eq!(stored_minutes().await, minutes_of(&at, i64::MIN, m0));
+        check(at.clone(), "before the seal").await;
+        // The raw retention keeps the readings of minutes not yet sealed, whatever their age.
+        anjian_app::monitoring::prune_readings(&e.app, now() + 2 * 86_400_000, 1).await.unwrap();
+        let (_, raw) = e.call(Method::GET, &url("raw"), Some(&officer), None).await;
+        assert_eq!(raw["points"].as_array().unwrap().len(), at.iter().filter(|t| **t >= m0).count(), "{raw}");
+        check(at.clone(), "after the retention").await;
+        // The seal writes the past minutes' rows (up to a minute ago) and moves on; a second one has nothing to do.
+        let t = now();
+        let until = (t - MIN) / MIN * MIN;
+        let n = anjian_app::monitoring::seal_minutes(&e.app, t).await.unwrap();
+        assert_eq!(n, Some(minutes_of(&at, m0, until).len() as u64));
+        assert_eq!(anjian_app::monitoring::seal_minutes(&e.app, t).await.unwrap(), None);
+        assert_eq!(stored_minutes().await, minutes_of(&at, i64::MIN, until));
+        check(at.clone(), "after the minute seal").await;
+        // Hours follow their minutes.
+        assert!(anjian_app::monitoring::seal_hours(&e.app, now()).await.unwrap().is_some());
+        check(at.clone(), "after the hour seal").await;
+        // A late reading for a sealed minute goes to that minute's row.
+        let late = m0 + 30_500;
+        assert_eq!(e.ingest(&id, &secret, vec![json!({"ts": late, "values": {"rainfall_mm": value(late)}})]).await["accepted"], 1);
+        at.push(late);
+        at.sort();
+        assert_eq!(stored_minutes().await, minutes_of(&at, i64::MIN, until));
+        check(at.clone(), "after a late reading").await;
         // The latest value is the newest reading.
         let (_, latest) = e.call(Method::GET, "/api/v1/monitoring/latest", Some(&officer), None).await;
         let mine = latest["items"].as_array().unwrap().iter().find(|d| d["device_id"] == id.as_str()).unwrap().clone();
