@@ -742,7 +742,27 @@ pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
 /// evaluated, so a redelivered message never counts twice. Bad readings are
 /// counted by reason and never stop the good ones beside them. Fails only
 /// when the database does (then nothing of the batch is stored).
+///
+/// Two batches of one device may run at the same moment (HTTP and MQTT, or
+/// two replicas). Each saves its rules' state only where it is still the one
+/// it read; when the other batch saved first, the batch rolls back and runs
+/// again, this time holding its rules' row locks from before it reads them,
+/// so it evaluates on the state the other saved and no batch's readings are
+/// lost from a rule's window. (SQLite runs one write transaction at a time.)
 pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestReport> {
+    if let Some(report) = ingest_attempt(app, batches, false).await? {
+        return Ok(report);
+    }
+    tracing::debug!("rule state saved meanwhile by another batch: running the batch again under the rules' locks");
+    ingest_attempt(app, batches, true)
+        .await?
+        .ok_or_else(|| AppError::Internal("rules' state changed under their row locks".into()))
+}
+
+/// One attempt of [`ingest_many`], with the rules' row locks taken before
+/// they are read when `lock_rules`: None when a rule's state was saved by
+/// another batch meanwhile (then nothing of this one is stored).
+async fn ingest_attempt(app: &App, batches: &[DeviceBatch], lock_rules: bool) -> Result<Option<IngestReport>> {
     let mut report = IngestReport::default();
     let now = now_ms();
     // The batch's transaction starts with a share lock on the device-change
@@ -825,7 +845,7 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
     }
     if good.is_empty() {
         tx.rollback().await?;
-        return Ok(report);
+        return Ok(Some(report));
     }
     let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now).await?;
     report.accepted = new.len() as u64;
@@ -851,6 +871,9 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
     anjian_store::readings::touch_devices(&mut tx, &touch).await?;
     // Rules see each device's new readings in time order.
     new.sort_by(|a, b| (&a.device_id, a.at, &a.metric).cmp(&(&b.device_id, b.at, &b.metric)));
+    if lock_rules {
+        anjian_store::readings::lock_rules_of_devices(&mut tx, &ids).await?;
+    }
     let rules = anjian_store::readings::rules_of_devices(&mut tx, &ids).await?;
     let mut states = Vec::new();
     for rule_row in rules.iter().filter(|r| r.enabled != 0) {
@@ -886,17 +909,24 @@ pub async fn ingest_many(app: &App, batches: &[DeviceBatch]) -> Result<IngestRep
             }
         }
         if !state.same_course(&before) || rule_row.updated_at < now - RULE_STATE_REFRESH_MS {
-            states.push((rule_row.id.clone(), serde_json::to_string(&state).unwrap_or_default()));
+            states.push((
+                rule_row.id.clone(),
+                rule_row.state.clone(),
+                serde_json::to_string(&state).unwrap_or_default(),
+            ));
         }
     }
-    anjian_store::readings::save_rule_states(&mut tx, &states, now).await?;
+    if !anjian_store::readings::save_rule_states(&mut tx, &states, now).await? {
+        tx.rollback().await?;
+        return Ok(None);
+    }
     tx.commit().await?;
     for (id, at) in &touch {
         if let Some(c) = devices.get(id) {
             c.seen_written.fetch_max(*at, std::sync::atomic::Ordering::Relaxed);
         }
     }
-    Ok(report)
+    Ok(Some(report))
 }
 
 /// Raises (or escalates) the offline alarm of every device that has missed

@@ -461,19 +461,47 @@ pub async fn rules_of_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec
     Ok(rules)
 }
 
-/// Saves many rules' running state in one statement: (rule id, state JSON).
-pub async fn save_rule_states(c: &mut AnyConnection, states: &[(String, String)], now: i64) -> Result<()> {
-    if states.is_empty() {
+/// Takes the row locks of these devices' rules, in id order (PostgreSQL;
+/// SQLite has one writer at a time): a batch that lost the race to save
+/// their state (see [`save_rule_states`]) runs again holding them, so it
+/// cannot lose it twice.
+pub async fn lock_rules_of_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() || c.backend_name() != "PostgreSQL" {
         return Ok(());
     }
-    let json: Vec<serde_json::Value> = states.iter().map(|(i, s)| serde_json::json!({"i": i, "s": s})).collect();
-    let (e, from) = json_source(c, 1, &[("i", "text"), ("s", "text")]);
-    let sql = format!(
-        "UPDATE device_rules SET state = {}, updated_at = $2 FROM {from} WHERE device_rules.id = {}",
-        e[1], e[0]
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(serde_json::Value::Array(json).to_string()).bind(now).execute(c).await?;
+    let (e, from) = json_source(c, 1, &[("d", "text")]);
+    let sql =
+        format!("SELECT id FROM device_rules WHERE device_id IN (SELECT {} FROM {from}) ORDER BY id FOR UPDATE", e[0]);
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).execute(c).await?;
     Ok(())
+}
+
+/// Saves many rules' running state in one statement: (rule id, the state
+/// read, the new state), each only where the stored state is still the one
+/// read. Returns false when some rule's state was saved meanwhile by another
+/// batch of the same device (the caller rolls back and runs the batch again
+/// on the new state); on PostgreSQL that batch's row lock is waited for.
+pub async fn save_rule_states(c: &mut AnyConnection, states: &[(String, String, String)], now: i64) -> Result<bool> {
+    if states.is_empty() {
+        return Ok(true);
+    }
+    // In id order, so two batches lock their common rules in the same order.
+    let mut states: Vec<&(String, String, String)> = states.iter().collect();
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    let json: Vec<serde_json::Value> =
+        states.iter().map(|(i, o, s)| serde_json::json!({"i": i, "o": o, "s": s})).collect();
+    let (e, from) = json_source(c, 1, &[("i", "text"), ("o", "text"), ("s", "text")]);
+    let sql = format!(
+        "UPDATE device_rules SET state = {}, updated_at = $2 FROM {from} WHERE device_rules.id = {} AND device_rules.state = {}",
+        e[2], e[0], e[1]
+    );
+    let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(serde_json::Value::Array(json).to_string())
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected();
+    Ok(n == states.len() as u64)
 }
 
 /// Deletes raw readings older than `before` (rollups are kept), one key

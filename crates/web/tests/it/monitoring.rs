@@ -682,6 +682,46 @@ both_backends! {
 }
 
 both_backends! {
+    async fn batches_of_one_device_at_the_same_time_each_see_the_rule_state_the_other_saved(b: Backend) {
+        let e = Env::new(b).await;
+        let officer = e.login("district01").await;
+        let (id, secret) = e.gauge(&officer).await;
+        // 24 uploads of one gauge at once (HTTP and MQTT can deliver a device's batches
+        // together), one reading each, a second apart, the newest sent first. Whatever order
+        // they commit in, the rule must end at the newest reading (the older ones come late
+        // and are not evaluated): a batch that saved its state from a read taken before
+        // another's commit would move it back.
+        // The first reading moves the device's last-seen time, so the next 30 s of readings
+        // do not, and the minutes are not sealed, so no batch writes a rollup (either row
+        // lock would make the batches wait for each other).
+        let t0 = now() - 120_000;
+        set_seal(&e.app, t0 / 3_600_000 * 3_600_000).await;
+        set_minute_seal(&e.app, t0 / 60_000 * 60_000).await;
+        assert_eq!(e.ingest(&id, &secret, vec![json!({"ts": t0, "values": {"rainfall_mm": 1.0}})]).await["accepted"], 1);
+        let k_max = 24i64;
+        let uploads = (1..=k_max).map(|k| {
+            let (e, id, secret) = (&e, &id, &secret);
+            async move { e.ingest(id, secret, vec![json!({"ts": t0 + (k_max + 1 - k) * 1_000, "values": {"rainfall_mm": 1.0}})]).await }
+        });
+        // They all wait behind a held seal row, then start together when it is let go.
+        let mut gate = e.app.db.begin().await.unwrap();
+        sqlx::query("UPDATE rollup_seal SET sealed_before = sealed_before").execute(&mut *gate).await.unwrap();
+        let (reports, _) = tokio::join!(futures_util::future::join_all(uploads), async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            gate.commit().await.unwrap();
+        });
+        assert!(reports.iter().all(|r| r["accepted"] == 1), "{reports:?}");
+        let state: String = {
+            let mut c = e.app.db.read().await.unwrap();
+            sqlx::query_scalar("SELECT state FROM device_rules WHERE device_id = $1").bind(&id).fetch_one(&mut *c).await.unwrap()
+        };
+        let state: Value = serde_json::from_str(&state).unwrap();
+        assert_eq!(state["last_at"].as_i64(), Some(t0 + k_max * 1_000), "{state}");
+        e.t.cleanup().await;
+    }
+}
+
+both_backends! {
     async fn a_turned_off_rule_raises_nothing_and_the_readings_are_still_stored(b: Backend) {
         let e = Env::new(b).await;
         let officer = e.login("district01").await;
