@@ -238,13 +238,9 @@ pub async fn seal_minutes(c: &mut AnyConnection, until: i64) -> Result<Option<(u
     if until <= from {
         return Ok(None);
     }
-    let all = all_device_metrics(c).await?;
-    let pairs: Vec<Pair> = all.iter().map(|(d, m)| Pair { d: d.as_str(), m: m.clone() }).collect();
-    let mut n = 0;
-    if !pairs.is_empty() {
-        let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
-        // A minute's last value is its newest reading's (one key lookup per minute row).
-        let sql = format!(
+    // A minute's last value is its newest reading's (one key lookup per minute row).
+    let n = seal_range(c, from, until, "minutes_sealed_before", |cols, src| {
+        format!(
             "INSERT INTO reading_rollups ({ROLLUP_COLS}) \
              SELECT g.device_id, g.metric, 'minute', g.b, g.n, g.t, g.lo, g.hi, g.la, l.value FROM (\
                SELECT r.device_id, r.metric, r.at - r.at % {MINUTE_MS} AS b, CAST(COUNT(*) AS BIGINT) AS n, \
@@ -253,18 +249,41 @@ pub async fn seal_minutes(c: &mut AnyConnection, until: i64) -> Result<Option<(u
                AND r.at >= $2 AND r.at < $3 GROUP BY r.device_id, r.metric, r.at - r.at % {MINUTE_MS}) g \
              JOIN readings l ON l.device_id = g.device_id AND l.metric = g.metric AND l.at = g.la WHERE true {MERGE}",
             cols[0], cols[1]
-        );
-        let json = serde_json::to_string(&pairs).unwrap_or_default();
-        n = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(json)
+        )
+    })
+    .await?;
+    Ok(Some((n, until)))
+}
+
+/// One seal's pass: runs `insert` (built from the device × metric pairs'
+/// column expressions and FROM item; `$1` binds the pairs, `$2` `from` and
+/// `$3` `until`) over every device's metrics, then moves the seal's
+/// `column` to `until`. Returns the rollup rows written.
+async fn seal_range(
+    c: &mut AnyConnection,
+    from: i64,
+    until: i64,
+    column: &'static str,
+    insert: impl Fn(&[String], &str) -> String,
+) -> Result<u64> {
+    let all = all_device_metrics(c).await?;
+    let pairs: Vec<Pair> = all.iter().map(|(d, m)| Pair { d: d.as_str(), m: m.clone() }).collect();
+    let mut n = 0;
+    if !pairs.is_empty() {
+        let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
+        n = sqlx::query(sqlx::AssertSqlSafe(insert(&cols, &src)))
+            .bind(serde_json::to_string(&pairs).unwrap_or_default())
             .bind(from)
             .bind(until)
             .execute(&mut *c)
             .await?
             .rows_affected();
     }
-    sqlx::query("UPDATE rollup_seal SET minutes_sealed_before = $1 WHERE id = 1").bind(until).execute(&mut *c).await?;
-    Ok(Some((n, until)))
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE rollup_seal SET {column} = $1 WHERE id = 1")))
+        .bind(until)
+        .execute(&mut *c)
+        .await?;
+    Ok(n)
 }
 
 /// Hour rows summed from minute rollups: `minutes` is the FROM item (and
@@ -294,30 +313,18 @@ pub async fn seal_hours(c: &mut AnyConnection, until: i64) -> Result<Option<u64>
     if until <= from {
         return Ok(None);
     }
-    let all = all_device_metrics(c).await?;
-    let pairs: Vec<Pair> = all.iter().map(|(d, m)| Pair { d: d.as_str(), m: m.clone() }).collect();
-    let mut n = 0;
-    if !pairs.is_empty() {
-        let (cols, src) = json_source(c, 1, &[("d", "text"), ("m", "text")]);
+    let n = seal_range(c, from, until, "sealed_before", |cols, src| {
         let minutes = format!(
             "(SELECT {} AS d, {} AS m FROM {src}) dm JOIN reading_rollups r ON r.device_id = dm.d AND r.metric = dm.m \
              AND r.step = 'minute' AND r.bucket >= $2 AND r.bucket < $3",
             cols[0], cols[1]
         );
-        let sql = format!(
+        format!(
             "INSERT INTO reading_rollups ({ROLLUP_COLS}) SELECT {ROLLUP_COLS} FROM ({}) h WHERE true {MERGE}",
             hours_from_minutes(&minutes)
-        );
-        let json = serde_json::to_string(&pairs).unwrap_or_default();
-        n = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(json)
-            .bind(from)
-            .bind(until)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-    }
-    sqlx::query("UPDATE rollup_seal SET sealed_before = $1 WHERE id = 1").bind(until).execute(&mut *c).await?;
+        )
+    })
+    .await?;
     Ok(Some(n))
 }
 
