@@ -737,8 +737,9 @@ pub async fn ingest(app: &App, b: &DeviceBatch) -> Result<IngestReport> {
 
 /// Ingests many devices' batches in one transaction: every good reading
 /// (one multi-row statement), the rollups of the late ones among them (the
-/// rest are summed by [`seal_minutes`]), the devices' last-seen times, the rules' state, and the alarms and notifications the
-/// rules decide commit together. Only readings not stored before are
+/// rest are summed by [`seal_minutes`]), the devices' last-seen times, the
+/// rules' state, and the alarms and notifications the rules decide commit
+/// together. Only readings not stored before are
 /// evaluated, so a redelivered message never counts twice. Bad readings are
 /// counted by reason and never stop the good ones beside them. Fails only
 /// when the database does (then nothing of the batch is stored).
@@ -767,8 +768,8 @@ async fn ingest_attempt(app: &App, batches: &[DeviceBatch], lock_rules: bool) ->
     let now = now_ms();
     // The batch's transaction starts with a share lock on the device-change
     // counter and the seals (one row each, one statement): no device or
-    // rule changes and no minute or hour is sealed until it commits, and a change in
-    // progress is waited for. Devices then come from the cache while the
+    // rule changes and no minute or hour is sealed until it commits, and a
+    // change or seal in progress is waited for. Devices then come from the cache while the
     // counter has not moved since it was read, the rest in one query.
     let ids: Vec<&str> = {
         let mut seen = std::collections::HashSet::new();
