@@ -848,7 +848,7 @@ async fn ingest_attempt(app: &App, batches: &[DeviceBatch], lock_rules: bool) ->
         tx.rollback().await?;
         return Ok(Some(report));
     }
-    let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now).await?;
+    let mut new = anjian_store::readings::insert_readings(&mut tx, &good, now, seals.minutes).await?;
     report.accepted = new.len() as u64;
     report.duplicates = good.len() as u64 - report.accepted;
     // Only late readings (of minutes already sealed) have rollups written here.
@@ -1006,10 +1006,13 @@ const MINUTE_SEAL_LAG_MS: i64 = 60_000;
 const SEAL_LAG_MS: i64 = 2 * 60_000;
 
 /// Seals the minute rollups of the minutes that ended at least
-/// [`MINUTE_SEAL_LAG_MS`] before `now` (see
-/// [`anjian_store::readings::seal_minutes`]), in passes of at most
-/// [`anjian_store::readings::MINUTE_SEAL_PASS_MS`], each its own
-/// transaction. Returns the minute rows written, or None when there was
+/// [`MINUTE_SEAL_LAG_MS`] before `now`, in steps of at most
+/// [`anjian_store::readings::MINUTE_SEAL_PASS_MS`]: each moves the seal on
+/// in one short transaction ([`anjian_store::readings::close_minutes`];
+/// batches wait only for that) and then sums the readings left behind it in
+/// another, which batches do not wait for
+/// ([`anjian_store::readings::sum_minutes`]). A step a stop cut in half is
+/// finished first. Returns the minute rows written, or None when there was
 /// nothing to seal.
 pub async fn seal_minutes(app: &App, now: i64) -> Result<Option<u64>> {
     use anjian_store::readings::MINUTE_MS;
@@ -1017,17 +1020,24 @@ pub async fn seal_minutes(app: &App, now: i64) -> Result<Option<u64>> {
     let mut total = None;
     loop {
         let mut c = app.db.read().await?;
-        let sealed = anjian_store::readings::seals(&mut c, false).await?.minutes;
+        let s = anjian_store::readings::seals(&mut c).await?;
         drop(c);
-        if until <= sealed {
+        if s.summed < s.minutes {
+            let mut tx = app.db.begin().await?;
+            let n = anjian_store::readings::sum_minutes(&mut tx).await?;
+            tx.commit().await?;
+            total = Some(total.unwrap_or(0) + n);
+            continue;
+        }
+        if until <= s.minutes {
             return Ok(total);
         }
         let mut tx = app.db.begin().await?;
-        let pass = anjian_store::readings::seal_minutes(&mut tx, until).await?;
+        let moved = anjian_store::readings::close_minutes(&mut tx, until).await?;
         tx.commit().await?;
-        match pass {
-            Some((n, _)) => total = Some(total.unwrap_or(0) + n),
-            None => return Ok(total),
+        if !moved {
+            // Another process's seal moved it meanwhile: look again.
+            tokio::task::yield_now().await;
         }
     }
 }
@@ -1039,10 +1049,10 @@ pub async fn seal_minutes(app: &App, now: i64) -> Result<Option<u64>> {
 pub async fn seal_hours(app: &App, now: i64) -> Result<Option<u64>> {
     use anjian_store::readings::HOUR_MS;
     let mut c = app.db.read().await?;
-    let seals = anjian_store::readings::seals(&mut c, false).await?;
+    let seals = anjian_store::readings::seals(&mut c).await?;
     drop(c);
     let until = (now - SEAL_LAG_MS).div_euclid(HOUR_MS) * HOUR_MS;
-    if until.min(seals.minutes.div_euclid(HOUR_MS) * HOUR_MS) <= seals.hours {
+    if until.min(seals.summed.div_euclid(HOUR_MS) * HOUR_MS) <= seals.hours {
         return Ok(None);
     }
     let mut tx = app.db.begin().await?;

@@ -154,7 +154,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let span_s = a.messages.div_ceil(a.devices) * r;
     monitoring::seal_minutes(&app, anjian_store::now_ms() + 60_000).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut c = app.db.read().await?;
-    let base = anjian_store::readings::seals(&mut c, false).await?.minutes;
+    let base = anjian_store::readings::seals(&mut c).await?.minutes;
     drop(c);
     let newest = base + (span_s as i64 - 1) * 1000;
     let mut bodies = Vec::with_capacity(a.messages);

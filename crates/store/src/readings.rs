@@ -38,7 +38,9 @@ pub struct Reading {
 }
 
 /// Stores readings in one statement; a reading already stored (same device,
-/// metric, time) is skipped. Returns the readings that were new.
+/// metric, time) is skipped. Returns the readings that were new. Those
+/// before `late_before` (the minute seal, [`Seals::minutes`]) are marked
+/// `rolled`: their rollups are written by the caller at once.
 ///
 /// On PostgreSQL a plain INSERT is tried first under a savepoint: `ON
 /// CONFLICT DO NOTHING` checks every row speculatively, which costs about
@@ -46,7 +48,12 @@ pub struct Reading {
 /// duplicates are rare (a device retrying an upload it did not see
 /// acknowledged). Only a batch that does hit a stored reading is redone
 /// with the conflict clause.
-pub async fn insert_readings(c: &mut AnyConnection, rows: &[Reading], received_at: i64) -> Result<Vec<Reading>> {
+pub async fn insert_readings(
+    c: &mut AnyConnection,
+    rows: &[Reading],
+    received_at: i64,
+    late_before: i64,
+) -> Result<Vec<Reading>> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
@@ -64,12 +71,22 @@ pub async fn insert_readings(c: &mut AnyConnection, rows: &[Reading], received_a
     .unwrap_or_default(); // strings and numbers always serialize
     let (e, from) = json_source(c, 1, &[("d", "text"), ("m", "text"), ("a", "bigint"), ("v", "float8")]);
     let insert = format!(
-        "INSERT INTO readings (device_id, metric, at, value, received_at) SELECT {}, {}, {}, {}, $2 FROM {from} WHERE true",
-        e[0], e[1], e[2], e[3]
+        "INSERT INTO readings (device_id, metric, at, value, received_at, rolled) \
+         SELECT {}, {}, {a}, {}, $2, CASE WHEN {a} < $3 THEN 1 ELSE 0 END FROM {from} WHERE true",
+        e[0],
+        e[1],
+        e[3],
+        a = e[2]
     );
     if c.backend_name() == "PostgreSQL" && distinct(rows) {
         sqlx::query("SAVEPOINT readings_insert").execute(&mut *c).await?;
-        match sqlx::query(sqlx::AssertSqlSafe(insert.clone())).bind(&json).bind(received_at).execute(&mut *c).await {
+        match sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
+            .bind(&json)
+            .bind(received_at)
+            .bind(late_before)
+            .execute(&mut *c)
+            .await
+        {
             Ok(_) => {
                 sqlx::query("RELEASE SAVEPOINT readings_insert").execute(&mut *c).await?;
                 return Ok(rows.to_vec());
@@ -81,7 +98,7 @@ pub async fn insert_readings(c: &mut AnyConnection, rows: &[Reading], received_a
         }
     }
     let sql = format!("{insert} ON CONFLICT (device_id, metric, at) DO NOTHING RETURNING device_id, metric, at, value");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json).bind(received_at).fetch_all(c).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json).bind(received_at).bind(late_before).fetch_all(c).await?)
 }
 
 /// Whether no two rows share a device, metric and time (a batch repeating a
@@ -114,11 +131,17 @@ pub struct Rollup {
     pub last_value: f64,
 }
 
-/// The ends of the sealed minutes and hours (see [`seal_minutes`] and
-/// [`seal_hours`]; hours are sealed only as far as their minutes are).
+/// Where the rollups stand (epoch ms; `hours` ≤ `summed` ≤ `minutes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Seals {
+    /// A reading before it is late: its rollups are written at ingest and it
+    /// is marked `rolled` (moved on by [`close_minutes`]).
     pub minutes: i64,
+    /// The minutes before it have every reading in their rows; the readings
+    /// from it to `minutes` not marked `rolled` are still to be added (by
+    /// [`sum_minutes`]).
+    pub summed: i64,
+    /// The hours before it have their rows (see [`seal_hours`]).
     pub hours: i64,
 }
 
@@ -191,68 +214,91 @@ const MERGE: &str = "ON CONFLICT (device_id, metric, step, bucket) DO UPDATE SET
     last_value = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_value ELSE reading_rollups.last_value END, \
     last_at = CASE WHEN excluded.last_at >= reading_rollups.last_at THEN excluded.last_at ELSE reading_rollups.last_at END";
 
-/// The sealed minutes' and hours' ends, under an exclusive lock on them on
-/// PostgreSQL when `lock` (a seal moving them on).
-pub async fn seals(c: &mut AnyConnection, lock: bool) -> Result<Seals> {
-    let lock = if lock && c.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
+/// Where the rollups stand, under a lock on the row on PostgreSQL when
+/// `lock` is one (" FOR UPDATE": batches wait; " FOR NO KEY UPDATE": they
+/// do not, other seals do).
+pub async fn seals_locked(c: &mut AnyConnection, lock: &str) -> Result<Seals> {
+    let lock = if c.backend_name() == "PostgreSQL" { lock } else { "" };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT minutes_sealed_before AS minutes, sealed_before AS hours FROM rollup_seal WHERE id = 1{lock}"
+        "SELECT minutes_sealed_before AS minutes, minutes_summed_before AS summed, sealed_before AS hours \
+         FROM rollup_seal WHERE id = 1{lock}"
     )))
     .fetch_one(c)
     .await?)
 }
 
+/// Where the rollups stand (no lock).
+pub async fn seals(c: &mut AnyConnection) -> Result<Seals> {
+    seals_locked(c, "").await
+}
+
 /// The first statement of an ingest transaction: the device-change count
 /// (see `monitoring::lock_device`) and the seals, under a share lock on
 /// both rows on PostgreSQL (SQLite has one writer at a time). Held to the
-/// commit, it keeps every change of a device or its rules and every seal
-/// out of the batch's way: the batch's cached devices are exact, its rules'
-/// state cannot be overwritten by a change (nor overwrite one), and the
-/// minutes it stores readings of without their rollups stay unsealed.
+/// commit, it keeps every change of a device or its rules, every move of
+/// the minute seal and every hour seal out of the batch's way: the batch's
+/// cached devices are exact, its rules' state cannot be overwritten by a
+/// change (nor overwrite one), and the minutes it stores readings of
+/// without their rollups stay open. The seal's row is only key-share
+/// locked, so the summing step of the minute seal ([`sum_minutes`]) never
+/// waits for batches nor they for it.
 pub async fn batch_locks(c: &mut AnyConnection) -> Result<(i64, Seals)> {
-    let lock = if c.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
-    let (n, minutes, hours): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT d.n, s.minutes_sealed_before, s.sealed_before FROM device_changes d, rollup_seal s \
-         WHERE d.id = 1 AND s.id = 1{lock}"
+    let lock = if c.backend_name() == "PostgreSQL" { " FOR SHARE OF d FOR KEY SHARE OF s" } else { "" };
+    let (n, minutes, summed, hours): (i64, i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT d.n, s.minutes_sealed_before, s.minutes_summed_before, s.sealed_before \
+         FROM device_changes d, rollup_seal s WHERE d.id = 1 AND s.id = 1{lock}"
     )))
     .fetch_one(c)
     .await?;
-    Ok((n, Seals { minutes, hours }))
+    Ok((n, Seals { minutes, summed, hours }))
 }
 
-/// The longest stretch of readings one [`seal_minutes`] pass sums (a seal
-/// catching up after a stop goes in passes of this, each its own
-/// transaction, so ingest never waits long behind it).
+/// The longest stretch of readings one minute seal sums (a seal catching
+/// up after a stop goes in steps of this, each its own transactions).
 pub const MINUTE_SEAL_PASS_MS: i64 = 10 * MINUTE_MS;
 
-/// Seals the minutes before `until` (minute-aligned), at most
-/// [`MINUTE_SEAL_PASS_MS`] of them: under an exclusive lock on the seal
-/// (ingest batches storing readings of those minutes commit first), sums
-/// every device's readings from the last seal on into minute rows (one key
-/// range per device and metric) and moves the seal on. Returns the minute
-/// rows written and the new seal, or None when those minutes were sealed
-/// already.
-pub async fn seal_minutes(c: &mut AnyConnection, until: i64) -> Result<Option<(u64, i64)>> {
-    let from = seals(&mut *c, true).await?.minutes;
-    let until = until.min(from + MINUTE_SEAL_PASS_MS);
-    if until <= from {
-        return Ok(None);
+/// The minute seal's first step: under the exclusive lock (batches in
+/// progress commit first, new ones wait a moment), moves the minute seal on
+/// to `until` (minute-aligned; at most [`MINUTE_SEAL_PASS_MS`] past the
+/// summed end), so every later batch writes the rollups of readings before
+/// it at once. Returns whether it moved: not when the last step's readings
+/// are still to be summed ([`sum_minutes`] first) or it stands there already.
+pub async fn close_minutes(c: &mut AnyConnection, until: i64) -> Result<bool> {
+    let s = seals_locked(&mut *c, " FOR UPDATE").await?;
+    let until = until.min(s.summed + MINUTE_SEAL_PASS_MS);
+    if s.summed < s.minutes || until <= s.minutes {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE rollup_seal SET minutes_sealed_before = $1 WHERE id = 1").bind(until).execute(&mut *c).await?;
+    Ok(true)
+}
+
+/// The minute seal's second step: sums the readings from the summed end to
+/// the minute seal that are not `rolled` into their minute rows (one key
+/// range per device and metric) and moves the summed end to the seal. It
+/// locks out other seals but not batches: no batch can store an unrolled
+/// reading before the seal any more (see [`close_minutes`]). Returns the
+/// minute rows written.
+pub async fn sum_minutes(c: &mut AnyConnection) -> Result<u64> {
+    let s = seals_locked(&mut *c, " FOR NO KEY UPDATE").await?;
+    if s.summed >= s.minutes {
+        return Ok(0);
     }
     // A minute's last value is its newest reading's (one key lookup per minute row).
-    let n = seal_range(c, from, until, "minutes_sealed_before", |cols, src| {
+    seal_range(c, s.summed, s.minutes, "minutes_summed_before", |cols, src| {
         format!(
             "INSERT INTO reading_rollups ({ROLLUP_COLS}) \
              SELECT g.device_id, g.metric, 'minute', g.b, g.n, g.t, g.lo, g.hi, g.la, l.value FROM (\
                SELECT r.device_id, r.metric, r.at - r.at % {MINUTE_MS} AS b, CAST(COUNT(*) AS BIGINT) AS n, \
                SUM(r.value) AS t, MIN(r.value) AS lo, MAX(r.value) AS hi, MAX(r.at) AS la \
                FROM (SELECT {} AS d, {} AS m FROM {src}) dm JOIN readings r ON r.device_id = dm.d AND r.metric = dm.m \
-               AND r.at >= $2 AND r.at < $3 GROUP BY r.device_id, r.metric, r.at - r.at % {MINUTE_MS}) g \
+               AND r.at >= $2 AND r.at < $3 AND r.rolled = 0 \
+               GROUP BY r.device_id, r.metric, r.at - r.at % {MINUTE_MS}) g \
              JOIN readings l ON l.device_id = g.device_id AND l.metric = g.metric AND l.at = g.la WHERE true {MERGE}",
             cols[0], cols[1]
         )
     })
-    .await?;
-    Ok(Some((n, until)))
+    .await
 }
 
 /// One seal's pass: runs `insert` (built from the device × metric pairs'
@@ -307,9 +353,9 @@ fn hours_from_minutes(minutes: &str) -> String {
 /// (one index range per device and metric) and moves the seal on. Returns
 /// the hour rows written, or None when those hours were sealed already.
 pub async fn seal_hours(c: &mut AnyConnection, until: i64) -> Result<Option<u64>> {
-    let seals = seals(&mut *c, true).await?;
+    let seals = seals_locked(&mut *c, " FOR UPDATE").await?;
     let from = seals.hours;
-    let until = until.min(seals.minutes.div_euclid(HOUR_MS) * HOUR_MS);
+    let until = until.min(seals.summed.div_euclid(HOUR_MS) * HOUR_MS);
     if until <= from {
         return Ok(None);
     }
@@ -516,7 +562,7 @@ pub async fn save_rule_states(c: &mut AnyConnection, states: &[(String, String, 
 /// Returns how many.
 pub async fn delete_readings_before(c: &mut AnyConnection, before: i64) -> Result<u64> {
     // Readings of minutes not yet sealed stay whatever their age: they are their minute's only record.
-    let before = before.min(seals(&mut *c, false).await?.minutes);
+    let before = before.min(seals(&mut *c).await?.summed);
     delete_key_ranges(c, "DELETE FROM readings WHERE device_id = $1 AND metric = $2 AND at < $3", before).await
 }
 
@@ -535,7 +581,7 @@ async fn delete_key_ranges(c: &mut AnyConnection, delete: &'static str, before: 
 /// stays whatever its age). One key range per device and metric. Returns how
 /// many.
 pub async fn delete_minute_rollups_before(c: &mut AnyConnection, before: i64) -> Result<u64> {
-    let before = before.min(seals(&mut *c, false).await?.hours);
+    let before = before.min(seals(&mut *c).await?.hours);
     delete_key_ranges(
         c,
         "DELETE FROM reading_rollups WHERE device_id = $1 AND metric = $2 AND step = 'minute' AND bucket < $3",
@@ -559,8 +605,10 @@ pub async fn raw_series(
 /// A device's rollups of a metric at a step ("minute" or "hour") whose
 /// buckets start in `[from, to)`, at most `limit`, oldest first. Sealed
 /// minutes and hours are stored rows; the later ones are summed here from
-/// the minutes and readings after the seals, all read in one statement (one
-/// moment of the seals and the rows).
+/// the minutes after the hour seal and the readings not in a minute row
+/// (after the minute seal, or between the summed end and the seal and not
+/// `rolled`), all read in one statement (one moment of the seals and the
+/// rows).
 pub async fn rollup_series(
     c: &mut AnyConnection,
     device_id: &str,
@@ -575,6 +623,7 @@ pub async fn rollup_series(
     let up = |t: i64| t.div_euclid(ms) * ms + if t.rem_euclid(ms) == 0 { 0 } else { ms };
     let (lo, hi) = (up(from), up(to));
     const M: &str = "(SELECT minutes_sealed_before FROM rollup_seal WHERE id = 1)";
+    const S: &str = "(SELECT minutes_summed_before FROM rollup_seal WHERE id = 1)";
     const H: &str = "(SELECT sealed_before FROM rollup_seal WHERE id = 1)";
     let stored = |s: &str, sealed: &str| {
         format!(
@@ -584,7 +633,7 @@ pub async fn rollup_series(
     };
     let readings = format!(
         "SELECT device_id, metric, 'reading', at, 1, value, value, value, at, value FROM readings \
-         WHERE device_id = $1 AND metric = $2 AND at >= $3 AND at < $4 AND at >= {M}"
+         WHERE device_id = $1 AND metric = $2 AND at >= $3 AND at < $4 AND at >= {S} AND (at >= {M} OR rolled = 0)"
     );
     let sql = if step == "hour" {
         format!(
@@ -716,7 +765,8 @@ mod tests {
 
     #[test]
     fn only_late_readings_get_rollups_at_ingest() {
-        let seals = Seals { minutes: 2 * HOUR_MS + 5 * MINUTE_MS, hours: 2 * HOUR_MS };
+        let seals =
+            Seals { minutes: 2 * HOUR_MS + 5 * MINUTE_MS, summed: 2 * HOUR_MS + 5 * MINUTE_MS, hours: 2 * HOUR_MS };
         let readings = [
             r(HOUR_MS + 10, 1.0),                // an hour already sealed: its minute and hour
             r(HOUR_MS + 20, 3.0),                // the same minute and hour

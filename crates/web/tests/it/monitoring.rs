@@ -103,7 +103,11 @@ async fn set_seal(app: &App, at: i64) {
 /// Moves the minute seal to `at` (minute-aligned), as if the upkeep job had sealed up to there.
 async fn set_minute_seal(app: &App, at: i64) {
     let mut tx = app.db.begin().await.unwrap();
-    sqlx::query("UPDATE rollup_seal SET minutes_sealed_before = $1").bind(at).execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE rollup_seal SET minutes_sealed_before = $1, minutes_summed_before = $1")
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -444,6 +448,27 @@ both_backends! {
         at.sort();
         assert_eq!(stored_minutes().await, minutes_of(&at, i64::MIN, until));
         check(at.clone(), "after a late reading").await;
+        // The seal's two steps with batches between them: once it has moved on, a reading
+        // before it is rolled up at once; the sum then adds only the readings that were not.
+        let fresh = [now() - 20_000, now() - 10_000];
+        let readings: Vec<Value> = fresh.iter().map(|t| json!({"ts": t, "values": {"rainfall_mm": value(*t)}})).collect();
+        assert_eq!(e.ingest(&id, &secret, readings).await["accepted"], 2);
+        at.extend(fresh);
+        let m1 = now() / MIN * MIN + MIN;
+        let mut tx = e.app.db.begin().await.unwrap();
+        assert!(anjian_store::readings::close_minutes(&mut tx, m1).await.unwrap());
+        tx.commit().await.unwrap();
+        check(at.clone(), "after the seal moved, before the sum").await;
+        let late2 = m1 - 5_000;
+        assert_eq!(e.ingest(&id, &secret, vec![json!({"ts": late2, "values": {"rainfall_mm": value(late2)}})]).await["accepted"], 1);
+        at.push(late2);
+        at.sort();
+        check(at.clone(), "a late reading before the sum").await;
+        let mut tx = e.app.db.begin().await.unwrap();
+        assert!(anjian_store::readings::sum_minutes(&mut tx).await.unwrap() >= 1);
+        tx.commit().await.unwrap();
+        check(at.clone(), "after the sum").await;
+        assert_eq!(stored_minutes().await, minutes_of(&at, i64::MIN, m1));
         // The latest value is the newest reading.
         let (_, latest) = e.call(Method::GET, "/api/v1/monitoring/latest", Some(&officer), None).await;
         let mine = latest["items"].as_array().unwrap().iter().find(|d| d["device_id"] == id.as_str()).unwrap().clone();
