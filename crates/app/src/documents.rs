@@ -400,7 +400,7 @@ pub async fn edit(app: &App, caller: &Caller, id: &str, i: &EditInput) -> Result
     let mut tx = app.db.begin().await?;
     let mut d = visible(&mut tx, caller, id).await?;
     if d.state != "draft" {
-        return Err(AppError::Conflict { field: "state".into() });
+        return Err(AppError::State { field: "state".into(), message: "文书已签发，不能再修改".into() });
     }
     let mut content: doc::Document = serde_json::from_str(&d.body).map_err(|e| AppError::Internal(e.to_string()))?;
     let before = content.clone();
@@ -464,7 +464,7 @@ pub async fn issue(app: &App, caller: &Caller, id: &str) -> Result<DocumentView>
     let mut tx = app.db.begin().await?;
     let mut d = visible(&mut tx, caller, id).await?;
     if d.state != "draft" {
-        return Err(AppError::Conflict { field: "state".into() });
+        return Err(AppError::State { field: "state".into(), message: "文书已签发，不能重复签发".into() });
     }
     let mut content: doc::Document = serde_json::from_str(&d.body).map_err(|e| AppError::Internal(e.to_string()))?;
     check_inspectors(&content.inspectors)?;

@@ -16,6 +16,10 @@ pub enum AppError {
     NotFound,
     #[error("{field} 已存在")]
     Conflict { field: String },
+    /// The record is in a state that does not allow the action (409 with the
+    /// field that holds the state and a message saying why).
+    #[error("{message}")]
+    State { field: String, message: String },
     #[error("内部错误: {0}")]
     Internal(String),
 }

@@ -1872,7 +1872,9 @@ pub async fn list_for_supervision(app: &App, caller: &Caller, id: &str, i: &List
         return Err(AppError::field("note", "请填写督办要求"));
     }
     if hazards::listing(&mut tx, &h.id).await?.is_some_and(|l| l.delisted_at.is_none()) {
-        return Err(AppError::Conflict { field: "listing".into() });
+        return Err(AppError::State {
+            field: "listing".into(), message: "该隐患已挂牌督办，尚未摘牌".into()
+        });
     }
     let l = hazards::Listing {
         hazard_id: h.id.clone(),

@@ -709,7 +709,7 @@ pub async fn update_draft(app: &App, caller: &Caller, id: &str, input: &DraftInp
     let mut i = visible(&mut tx, caller, id).await?;
     caller.require(may_edit(caller, &i))?;
     if i.state != "draft" {
-        return Err(AppError::Conflict { field: "state".into() });
+        return Err(AppError::State { field: "state".into(), message: "检查已提交，不能再修改".into() });
     }
     let row = store::template(&mut tx, &i.template_id).await?.ok_or_else(|| AppError::Internal("template".into()))?;
     let t = parse_body(&row)?;
@@ -735,7 +735,7 @@ pub async fn submit(app: &App, caller: &Caller, id: &str) -> Result<InspectionDe
     let mut i = visible(&mut tx, caller, id).await?;
     caller.require(may_edit(caller, &i))?;
     if i.state != "draft" {
-        return Err(AppError::Conflict { field: "state".into() });
+        return Err(AppError::State { field: "state".into(), message: "检查已提交，不能重复提交".into() });
     }
     let row = store::template(&mut tx, &i.template_id).await?.ok_or_else(|| AppError::Internal("template".into()))?;
     let t = parse_body(&row)?;

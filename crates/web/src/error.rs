@@ -53,6 +53,9 @@ impl From<AppError> for ApiError {
             AppError::Conflict { field } => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", format!("{field} 已存在")).with_field(field)
             }
+            AppError::State { field, message } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message).with_field(field)
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误")

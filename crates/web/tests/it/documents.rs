@@ -95,10 +95,10 @@ both_backends! {
             assert!(text.contains(&head), "finding {head} in:\n{text}");
         }
         // Locked: no edit, no second issue.
-        let (s, _) = e.call(Method::PUT, &format!("/api/v1/documents/{id}"), &district, Some(json!({"place": "改"}))).await;
-        assert_eq!(s, StatusCode::CONFLICT);
-        let (s, _) = e.call(Method::POST, &format!("/api/v1/documents/{id}/issue"), &district, None).await;
-        assert_eq!(s, StatusCode::CONFLICT);
+        let (s, v) = e.call(Method::PUT, &format!("/api/v1/documents/{id}"), &district, Some(json!({"place": "改"}))).await;
+        assert_eq!((s, v["error"]["field"].as_str(), v["error"]["message"].as_str()), (StatusCode::CONFLICT, Some("state"), Some("文书已签发，不能再修改")));
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/documents/{id}/issue"), &district, None).await;
+        assert_eq!((s, v["error"]["message"].as_str()), (StatusCode::CONFLICT, Some("文书已签发，不能重复签发")));
         // On the evidence ledger with its hash.
         anjian_app::ledger::sequence_all(&e.app).await.unwrap();
         let (_, entries) = e.call(Method::GET, &format!("/api/v1/ledger/subjects/{id}"), &district, None).await;

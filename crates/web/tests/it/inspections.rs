@@ -120,8 +120,8 @@ both_backends! {
         assert!(kinds.contains(&"inspection.created".into()) && kinds.contains(&"inspection.submitted".into()), "{entries}");
 
         // A submitted inspection is final.
-        let (s, _) = e.call(Method::PUT, &format!("/api/v1/inspections/{id}"), &head, Some(json!({"results": []}))).await;
-        assert_eq!(s, StatusCode::CONFLICT);
+        let (s, v) = e.call(Method::PUT, &format!("/api/v1/inspections/{id}"), &head, Some(json!({"results": []}))).await;
+        assert_eq!((s, v["error"]["field"].as_str(), v["error"]["message"].as_str()), (StatusCode::CONFLICT, Some("state"), Some("检查已提交，不能再修改")));
         // Enterprise accounts only do self-inspections; others' enterprises are not found.
         let enf = template(&e, &head, "ENF-GENERAL").await;
         let (s, v) = e.call(Method::POST, "/api/v1/inspections", &head, Some(json!({"template_id": enf["id"], "enterprise_id": ent.id, "kind": "enforcement"}))).await;
@@ -167,8 +167,8 @@ both_backends! {
         assert_eq!(d["hazards"].as_array().unwrap().len(), 2);
         let (_, h) = e.call(Method::GET, &format!("/api/v1/hazards/{}", d["hazards"][0].as_str().unwrap()), &district, None).await;
         assert_eq!(h["channel"], "enforcement_check", "{h}");
-        let (s, _) = e.call(Method::POST, &format!("/api/v1/inspections/{id}/submit"), &district, None).await;
-        assert_eq!(s, StatusCode::CONFLICT);
+        let (s, v) = e.call(Method::POST, &format!("/api/v1/inspections/{id}/submit"), &district, None).await;
+        assert_eq!((s, v["error"]["message"].as_str()), (StatusCode::CONFLICT, Some("检查已提交，不能重复提交")));
 
         // JGJ 59 of a project: one tower crane table with a guarantee item at 0 → 不合格.
         let project = e.city.projects.iter().find(|p| p.region_code.starts_with("379901")).unwrap().clone();
