@@ -47,12 +47,24 @@ export function palette() {
   };
 }
 
-/** A chart in `el` that follows the element's size; returns it. */
+/** A chart in `el` that follows the element's size; returns it. Resizes
+ * once per frame at most, and only a chart that is still there and has been
+ * drawn: echarts 6 throws (a null transform of its geo view) when a map is
+ * resized before its first layout, which a size change during page layout can
+ * make happen (seen once in the browser test under load). */
 export function chartIn(ec, el) {
   const chart = ec.init(el, null, { renderer: 'canvas' });
-  const ro = new ResizeObserver(() => chart.resize());
+  let frame = 0;
+  const ro = new ResizeObserver(() => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (!chart.isDisposed() && chart.getOption()) chart.resize();
+    });
+  });
   ro.observe(el);
   chart.__ro = ro;
+  chart.__frame = () => frame && cancelAnimationFrame(frame);
   return chart;
 }
 
@@ -60,6 +72,7 @@ export function disposeAll(charts) {
   for (const c of charts) {
     if (!c) continue;
     if (c.__ro) c.__ro.disconnect();
+    if (c.__frame) c.__frame();
     c.dispose();
   }
 }
