@@ -129,7 +129,9 @@ pub async fn touch_device(c: &mut AnyConnection, id: &str, seen_at: i64) -> Resu
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+/// Also read from a JSON array of its columns in this order (see
+/// `readings::rules_of_devices`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct DeviceRule {
     pub id: String,
     pub device_id: String,

@@ -164,12 +164,7 @@ pub fn rollups_of(readings: &[Reading], seals: Seals) -> Vec<Rollup> {
         for &(step, ms) in steps {
             let bucket = r.at.div_euclid(ms) * ms;
             let one = Rollup { step: step.into(), bucket, ..Rollup::of_reading(r) };
-            match m.entry((&r.device_id, &r.metric, step, bucket)) {
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(one);
-                }
-                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().add(&one),
-            }
+            m.entry((&r.device_id, &r.metric, step, bucket)).and_modify(|e| e.add(&one)).or_insert(one);
         }
     }
     m.into_values().collect()
@@ -493,23 +488,9 @@ pub async fn rules_of_devices(c: &mut AnyConnection, ids: &[&str]) -> Result<Vec
         e[0]
     );
     let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(ids_json(ids)).fetch_one(c).await?;
-    type Row = (String, String, String, Option<String>, String, String, i64, i64, i64);
-    let rows: Vec<Row> =
+    // Each rule is an array of its columns in the struct's field order.
+    let mut rules: Vec<DeviceRule> =
         serde_json::from_str(&json).map_err(|e| crate::StoreError::Corrupt(format!("device rules: {e}")))?;
-    let mut rules: Vec<DeviceRule> = rows
-        .into_iter()
-        .map(|(id, device_id, name, template_key, rule, state, enabled, created_at, updated_at)| DeviceRule {
-            id,
-            device_id,
-            name,
-            template_key,
-            rule,
-            state,
-            enabled,
-            created_at,
-            updated_at,
-        })
-        .collect();
     rules.sort_by(|a, b| (&a.device_id, a.created_at, &a.id).cmp(&(&b.device_id, b.created_at, &b.id)));
     Ok(rules)
 }
@@ -561,7 +542,7 @@ pub async fn save_rule_states(c: &mut AnyConnection, states: &[(String, String, 
 /// range per device and metric (readings have no index on the time alone).
 /// Returns how many.
 pub async fn delete_readings_before(c: &mut AnyConnection, before: i64) -> Result<u64> {
-    // Readings of minutes not yet sealed stay whatever their age: they are their minute's only record.
+    // Readings of minutes not yet summed stay whatever their age: they are their minute's only record.
     let before = before.min(seals(&mut *c).await?.summed);
     delete_key_ranges(c, "DELETE FROM readings WHERE device_id = $1 AND metric = $2 AND at < $3", before).await
 }
@@ -649,12 +630,7 @@ pub async fn rollup_series(
     let mut out: std::collections::BTreeMap<i64, Rollup> = Default::default();
     for r in rows {
         let bucket = r.bucket.div_euclid(ms) * ms;
-        match out.entry(bucket) {
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(Rollup { step: step.into(), bucket, ..r });
-            }
-            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().add(&r),
-        }
+        out.entry(bucket).and_modify(|e| e.add(&r)).or_insert(Rollup { step: step.into(), bucket, ..r });
     }
     Ok(out.into_values().take(usize::try_from(limit).unwrap_or(0)).collect())
 }
@@ -774,7 +750,9 @@ mod tests {
             r(2 * HOUR_MS + 5 * MINUTE_MS, 9.0), // the first unsealed minute: nothing yet
             r(3 * HOUR_MS, 4.0),                 // later still: nothing
         ];
-        let got: Vec<(String, i64, i64, f64, f64, f64, i64, f64)> = rollups_of(&readings, seals)
+        // (step, bucket, n, sum, min, max, last at, last value)
+        type Row = (String, i64, i64, f64, f64, f64, i64, f64);
+        let got: Vec<Row> = rollups_of(&readings, seals)
             .into_iter()
             .map(|x| (x.step, x.bucket, x.n, x.sum_value, x.min_value, x.max_value, x.last_at, x.last_value))
             .collect();
